@@ -1,0 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace PushGateway.Data;
+
+public sealed class PushGatewayDbContext(DbContextOptions<PushGatewayDbContext> options) : DbContext(options);
