@@ -1,4 +1,13 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
-app.Run();
+using PushGateway.Hosting;
+
+try
+{
+    await using var app = await GatewayApp.BuildAsync(args, configure: null, CancellationToken.None);
+    await app.RunAsync();
+    return 0;
+}
+catch (GatewayStartupException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 1;
+}

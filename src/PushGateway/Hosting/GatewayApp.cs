@@ -1,0 +1,111 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
+using PushGateway.Applications;
+using PushGateway.Data;
+using PushGateway.Endpoints;
+using PushGateway.Projects;
+using PushGateway.Topics;
+using PushGateway.Users;
+
+namespace PushGateway.Hosting;
+
+/// <summary>The composition root: what Program.cs runs and what the integration tests start on a real socket.</summary>
+internal static class GatewayApp
+{
+    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+        var local = await LocalMode.ApplyAsync(builder, cancellationToken);
+
+        var options = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
+        var connectionString = builder.Configuration.GetConnectionString("PushGateway")!;
+        if (string.IsNullOrWhiteSpace(options.AdminKey) || options.AdminKey.Length < 16)
+        {
+            throw new GatewayStartupException("PushGateway__AdminKey is required (at least 16 characters) when ConnectionStrings__PushGateway is set.");
+        }
+
+        if (!SecretBox.TryParseKey(options.EncryptionKey, out var encryptionKey))
+        {
+            throw new GatewayStartupException(
+                "PushGateway__EncryptionKey is required when ConnectionStrings__PushGateway is set: base64 of 32 random bytes (openssl rand -base64 32).");
+        }
+
+        if (builder.Configuration[WebHostDefaults.ServerUrlsKey] is null or "" && builder.Configuration["HTTP_PORTS"] is null or "")
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:8080");
+        }
+
+        builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new SecretBox(encryptionKey));
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        builder.Services.AddDbContextPool<PushGatewayDbContext>((sp, o) => PushGatewayDbContext.Configure(o, sp.GetRequiredService<NpgsqlDataSource>()));
+        builder.Services.AddScoped<EndpointRegistry>();
+        if (local is not null)
+        {
+            // Created by the container so that it is disposed (the cluster stopped) when the app is.
+            builder.Services.AddSingleton(_ => local.Postgres);
+        }
+
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemTypes.Customize);
+        builder.Services.AddOpenApi(o => o.AddSchemaTransformer<OptionalSchemaTransformer>());
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        });
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.MaxBytes);
+
+        var app = builder.Build();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = ex => ex switch
+            {
+                BadHttpRequestException bad => bad.StatusCode,
+                NpgsqlException or TimeoutException => StatusCodes.Status503ServiceUnavailable,
+                _ => StatusCodes.Status500InternalServerError,
+            },
+        });
+        app.UseStatusCodePages();
+        app.UseRouting();
+        app.UseApiKeyAuthentication();
+
+        app.MapOpenApi();
+        app.MapOperations();
+        app.MapProjects();
+        app.MapApplications();
+        app.MapEndpoints();
+        app.MapUsers();
+        app.MapTopics();
+
+        if (options.MigrateOnStart || local is not null)
+        {
+            await Migrations.DatabaseMigrator.MigrateAsync(connectionString, cancellationToken);
+        }
+
+        if (local is not null)
+        {
+            app.Lifetime.ApplicationStarted.Register(() => PrintLocalBanner(app, local));
+        }
+
+        return app;
+    }
+
+    private static void PrintLocalBanner(WebApplication app, LocalMode.Settings local)
+    {
+        var urls = string.Join(", ", app.Urls);
+        Console.WriteLine($$"""
+
+            PushGateway is running in local mode.
+              API:        {{urls}}   (OpenAPI: {{app.Urls.FirstOrDefault()}}/openapi/v1.json)
+              Admin key:  {{local.AdminKey}}
+              Data:       {{local.DataDirectory}} (PostgreSQL on 127.0.0.1:{{local.Postgres.Port}}; keys kept beside it)
+            Create a project:  curl -s -X POST {{app.Urls.FirstOrDefault()}}/v1/projects -H "Authorization: Bearer {{local.AdminKey}}" -H "Content-Type: application/json" -d '{"name":"my-project"}'
+
+            """);
+    }
+}

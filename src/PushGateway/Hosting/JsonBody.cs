@@ -1,0 +1,136 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PushGateway.Hosting;
+
+/// <summary>
+/// Reads a JSON request body strictly: unknown fields, wrong types, numbers in strings, duplicate properties,
+/// trailing garbage and oversize bodies all become a 4xx problem before anything is written.
+/// </summary>
+internal static class JsonBody
+{
+    /// <summary>The largest request body the gateway accepts (the contract's 1 MiB).</summary>
+    public const long MaxBytes = 1024 * 1024;
+
+    public static readonly JsonSerializerOptions Strict = CreateStrict();
+
+    private static JsonSerializerOptions CreateStrict()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+            NumberHandling = JsonNumberHandling.Strict,
+            RespectNullableAnnotations = true,
+            RespectRequiredConstructorParameters = true,
+            AllowDuplicateProperties = false,
+            MaxDepth = 32,
+        };
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+
+    public static async Task<BodyResult<T>> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (request.ContentLength > MaxBytes)
+        {
+            return new(null, Problems.PayloadTooLarge($"Request bodies are limited to {MaxBytes} bytes."));
+        }
+
+        if (request.ContentType is { } contentType && !IsJson(contentType))
+        {
+            return new(null, Problems.Problem(StatusCodes.Status415UnsupportedMediaType, ProblemTypes.UnsupportedMediaType,
+                "Unsupported media type.", $"Send the body as application/json, not {contentType}."));
+        }
+
+        try
+        {
+            var value = await JsonSerializer.DeserializeAsync<T>(request.Body, Strict, cancellationToken);
+            return value is null
+                ? new(null, Problems.Validation("$", "A JSON object is required."))
+                : new(value, null);
+        }
+        catch (JsonException ex)
+        {
+            var field = FieldName(ex.Path);
+            return new(null, Problems.Validation(field, Describe(ex)));
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return new(null, Problems.PayloadTooLarge($"Request bodies are limited to {MaxBytes} bytes."));
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return new(null, Problems.Problem(ex.StatusCode, ProblemTypes.ForStatus(ex.StatusCode), "Bad request.", "The request body could not be read."));
+        }
+    }
+
+    private static bool IsJson(string contentType)
+    {
+        var mediaType = contentType.Split(';', 2)[0].Trim();
+        return mediaType.Length == 0
+            || mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)
+            || mediaType.Equals("text/json", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>"$.credentials.teamId" → "credentials.teamId"; the root stays "$".</summary>
+    private static string FieldName(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path == "$")
+        {
+            return "$";
+        }
+
+        var field = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+        return field.Length == 0 ? "$" : field;
+    }
+
+    private static string Describe(JsonException ex)
+    {
+        // System.Text.Json's messages name .NET types; say the same thing in the API's terms.
+        var message = ex.Message;
+        var inner = ex.InnerException?.Message ?? "";
+        if (message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            return "Unknown field.";
+        }
+
+        if (message.Contains("missing required properties", StringComparison.Ordinal))
+        {
+            var start = message.IndexOf("including: ", StringComparison.Ordinal);
+            return start > 0 ? "Missing required field(s): " + message[(start + 11)..].Split(". Path", 2)[0].TrimEnd('.') + "." : "Missing required field(s).";
+        }
+
+        if (message.Contains("uplicate", StringComparison.Ordinal))
+        {
+            return "Duplicate property.";
+        }
+
+        if (message.Contains("null value", StringComparison.Ordinal) || message.Contains("non-nullable", StringComparison.Ordinal))
+        {
+            return "Must not be null.";
+        }
+
+        if (inner.StartsWith("Cannot get the value of a token type", StringComparison.Ordinal))
+        {
+            var expected = inner.Contains("as a string", StringComparison.Ordinal) ? "a string"
+                : inner.Contains("as a boolean", StringComparison.Ordinal) ? "true or false"
+                : inner.Contains("as a number", StringComparison.Ordinal) ? "a number"
+                : "another type";
+            return $"Wrong type: expected {expected}.";
+        }
+
+        if (message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            return message.Contains("Guid", StringComparison.Ordinal) ? "Must be an id (UUID string)."
+                : message.Contains("Int", StringComparison.Ordinal) ? "Must be an integer in range."
+                : "Wrong type or value.";
+        }
+
+        return "Malformed JSON.";
+    }
+}
+
+internal readonly record struct BodyResult<T>(T? Value, IResult? Error) where T : class;

@@ -1,0 +1,137 @@
+using Microsoft.EntityFrameworkCore;
+using PushGateway.Data;
+using PushGateway.Hosting;
+
+namespace PushGateway.Projects;
+
+internal sealed record CreateProjectRequest(string Name);
+
+internal sealed record CreateApiKeyRequest(string Name);
+
+internal sealed record ProjectResponse(Guid Id, string Name, DateTimeOffset CreatedAt)
+{
+    public static ProjectResponse From(Project p) => new(p.Id, p.Name, p.CreatedAt);
+}
+
+internal sealed record ApiKeyCreatedResponse(Guid Id, string Name, string Key, string Prefix, DateTimeOffset CreatedAt);
+
+internal sealed record ApiKeyResponse(Guid Id, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+
+internal sealed record ApiKeyList(IReadOnlyList<ApiKeyResponse> Items);
+
+internal sealed record ProjectList(IReadOnlyList<ProjectResponse> Items);
+
+/// <summary>Admin routes: projects (tenants) and their API keys.</summary>
+internal static class ProjectsEndpoints
+{
+    public static void MapProjects(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/projects").WithTags("Projects (admin)").RequireAdminKey();
+
+        group.MapPost("/", CreateAsync)
+            .Accepts<CreateProjectRequest>("application/json")
+            .Produces<ProjectResponse>(StatusCodes.Status201Created)
+            .WithSummary("Create a project (tenant).");
+        group.MapGet("/", ListAsync).Produces<ProjectList>().WithSummary("List projects.");
+        group.MapGet("/{projectId:guid}", GetAsync).Produces<ProjectResponse>().WithSummary("Get a project.");
+        group.MapPost("/{projectId:guid}/api-keys", CreateKeyAsync)
+            .Accepts<CreateApiKeyRequest>("application/json")
+            .Produces<ApiKeyCreatedResponse>(StatusCodes.Status201Created)
+            .WithSummary("Create a project API key. The key is returned once and stored only as a hash.");
+        group.MapGet("/{projectId:guid}/api-keys", ListKeysAsync).Produces<ApiKeyList>().WithSummary("List a project's API keys (never the keys themselves).");
+        group.MapDelete("/{projectId:guid}/api-keys/{keyId:guid}", RevokeKeyAsync)
+            .Produces(StatusCodes.Status204NoContent)
+            .WithSummary("Revoke an API key; it stops working at once.");
+    }
+
+    private static async Task<IResult> CreateAsync(HttpRequest request, PushGatewayDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync<CreateProjectRequest>(request, cancellationToken);
+        if (body.Error is not null)
+        {
+            return body.Error;
+        }
+
+        var validation = new Validation();
+        validation.Text("name", body.Value!.Name, 200);
+        if (!validation.IsValid)
+        {
+            return validation.ToProblem();
+        }
+
+        var project = new Project { Id = Guid.CreateVersion7(), Name = body.Value.Name.Trim(), CreatedAt = time.UtcNow() };
+        db.Projects.Add(project);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/v1/projects/{project.Id}", ProjectResponse.From(project));
+    }
+
+    private static async Task<IResult> ListAsync(PushGatewayDbContext db, CancellationToken cancellationToken)
+    {
+        var projects = await db.Projects.AsNoTracking().OrderBy(p => p.Id).Take(1000).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new ProjectList(projects.Select(ProjectResponse.From).ToList()));
+    }
+
+    private static async Task<IResult> GetAsync(Guid projectId, PushGatewayDbContext db, CancellationToken cancellationToken)
+    {
+        var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, cancellationToken);
+        return project is null ? Problems.NotFound($"Project {projectId} does not exist.") : TypedResults.Ok(ProjectResponse.From(project));
+    }
+
+    private static async Task<IResult> CreateKeyAsync(Guid projectId, HttpRequest request, PushGatewayDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync<CreateApiKeyRequest>(request, cancellationToken);
+        if (body.Error is not null)
+        {
+            return body.Error;
+        }
+
+        var validation = new Validation();
+        validation.Text("name", body.Value!.Name, 200);
+        if (!validation.IsValid)
+        {
+            return validation.ToProblem();
+        }
+
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, cancellationToken))
+        {
+            return Problems.NotFound($"Project {projectId} does not exist.");
+        }
+
+        var key = ApiKeyAuth.NewKey();
+        var apiKey = new ApiKey
+        {
+            Id = Guid.CreateVersion7(),
+            ProjectId = projectId,
+            Name = body.Value.Name.Trim(),
+            KeyHash = ApiKeyAuth.Hash(key),
+            Prefix = key[..12],
+            CreatedAt = time.UtcNow(),
+        };
+        db.ApiKeys.Add(apiKey);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/v1/projects/{projectId}/api-keys/{apiKey.Id}",
+            new ApiKeyCreatedResponse(apiKey.Id, apiKey.Name, key, apiKey.Prefix, apiKey.CreatedAt));
+    }
+
+    private static async Task<IResult> ListKeysAsync(Guid projectId, PushGatewayDbContext db, CancellationToken cancellationToken)
+    {
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, cancellationToken))
+        {
+            return Problems.NotFound($"Project {projectId} does not exist.");
+        }
+
+        var keys = await db.ApiKeys.AsNoTracking().Where(k => k.ProjectId == projectId).OrderBy(k => k.Id)
+            .Select(k => new ApiKeyResponse(k.Id, k.Name, k.Prefix, k.CreatedAt, k.RevokedAt))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new ApiKeyList(keys));
+    }
+
+    private static async Task<IResult> RevokeKeyAsync(Guid projectId, Guid keyId, PushGatewayDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var now = time.UtcNow();
+        var revoked = await db.ApiKeys
+            .Where(k => k.Id == keyId && k.ProjectId == projectId && k.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken);
+        return revoked == 0 ? Problems.NotFound($"API key {keyId} does not exist in project {projectId} or is already revoked.") : TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,156 @@
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using PushGateway.Data;
+using PushGateway.Hosting;
+
+namespace PushGateway.Topics;
+
+internal sealed record TopicResponse(string Name, DateTimeOffset CreatedAt, long SubscriptionCount);
+
+internal sealed record TopicList(IReadOnlyList<TopicResponse> Items);
+
+internal sealed record SubscriptionResponse(Guid EndpointId, Guid ApplicationId, bool Enabled, DateTimeOffset SubscribedAt);
+
+internal sealed record SubscriptionPage(IReadOnlyList<SubscriptionResponse> Items, string? NextCursor);
+
+/// <summary>Topics: named fan-out lists of endpoints (SNS Topic + application subscriptions).</summary>
+internal static partial class TopicsEndpoints
+{
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,256}$")]
+    private static partial Regex NamePattern();
+
+    public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
+
+    public static void MapTopics(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/topics").WithTags("Topics").RequireProjectKey();
+        group.MapGet("/", ListAsync).Produces<TopicList>().WithSummary("List the project's topics.");
+        group.MapPut("/{name}", CreateAsync).Produces<TopicResponse>(StatusCodes.Status201Created).Produces<TopicResponse>()
+            .WithSummary("Create a topic (201), or confirm it exists (200). Name: 1..256 of [A-Za-z0-9_-].");
+        group.MapGet("/{name}", GetAsync).Produces<TopicResponse>().WithSummary("Get a topic and its subscription count.");
+        group.MapDelete("/{name}", DeleteAsync).Produces(StatusCodes.Status204NoContent).WithSummary("Delete a topic and its subscriptions.");
+        group.MapPut("/{name}/subscriptions/{endpointId:guid}", SubscribeAsync).Produces(StatusCodes.Status204NoContent)
+            .WithSummary("Subscribe an endpoint to the topic (idempotent).");
+        group.MapDelete("/{name}/subscriptions/{endpointId:guid}", UnsubscribeAsync).Produces(StatusCodes.Status204NoContent)
+            .WithSummary("Unsubscribe an endpoint (idempotent).");
+        group.MapGet("/{name}/subscriptions", ListSubscriptionsAsync).Produces<SubscriptionPage>()
+            .WithSummary("List a topic's subscriptions (keyset pagination by endpoint id).");
+    }
+
+    private static async Task<IResult> ListAsync(ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
+    {
+        var topics = await db.Topics.AsNoTracking().Where(t => t.ProjectId == scope.ProjectId).OrderBy(t => t.Name)
+            .Select(t => new TopicResponse(t.Name, t.CreatedAt, db.TopicSubscriptions.LongCount(s => s.TopicId == t.Id)))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new TopicList(topics));
+    }
+
+    private static async Task<IResult> CreateAsync(string name, ProjectScope scope, PushGatewayDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!IsValidName(name))
+        {
+            return Problems.Validation("name", "1 to 256 characters of A-Z, a-z, 0-9, '_' and '-'.");
+        }
+
+        var now = time.UtcNow();
+        var inserted = await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO topics (id, project_id, name, created_at) VALUES ({Guid.CreateVersion7()}, {scope.ProjectId}, {name}, {now})
+            ON CONFLICT (project_id, name) DO NOTHING
+            """, cancellationToken);
+        var topic = await db.Topics.AsNoTracking().FirstAsync(t => t.ProjectId == scope.ProjectId && t.Name == name, cancellationToken);
+        var count = inserted == 1 ? 0 : await db.TopicSubscriptions.LongCountAsync(s => s.TopicId == topic.Id, cancellationToken);
+        var response = new TopicResponse(topic.Name, topic.CreatedAt, count);
+        return inserted == 1 ? TypedResults.Created($"/v1/topics/{name}", response) : TypedResults.Ok(response);
+    }
+
+    private static async Task<IResult> GetAsync(string name, ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
+    {
+        var topic = await FindAsync(db, scope, name, cancellationToken);
+        if (topic is null)
+        {
+            return NotFound(name);
+        }
+
+        var count = await db.TopicSubscriptions.LongCountAsync(s => s.TopicId == topic.Id, cancellationToken);
+        return TypedResults.Ok(new TopicResponse(topic.Name, topic.CreatedAt, count));
+    }
+
+    private static async Task<IResult> DeleteAsync(string name, ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
+    {
+        var deleted = IsValidName(name)
+            ? await db.Topics.Where(t => t.ProjectId == scope.ProjectId && t.Name == name).ExecuteDeleteAsync(cancellationToken)
+            : 0;
+        return deleted == 0 ? NotFound(name) : TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> SubscribeAsync(string name, Guid endpointId, ProjectScope scope, PushGatewayDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var topic = await FindAsync(db, scope, name, cancellationToken);
+        if (topic is null)
+        {
+            return NotFound(name);
+        }
+
+        // The endpoint must belong to the same project; the insert only happens when it does.
+        var now = time.UtcNow();
+        var rows = await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO topic_subscriptions (topic_id, endpoint_id, created_at)
+            SELECT {topic.Id}, e.id, {now} FROM endpoints e WHERE e.id = {endpointId} AND e.project_id = {scope.ProjectId}
+            ON CONFLICT DO NOTHING
+            """, cancellationToken);
+        if (rows == 0 && !await db.Endpoints.AnyAsync(e => e.Id == endpointId && e.ProjectId == scope.ProjectId, cancellationToken))
+        {
+            return Problems.NotFound($"Endpoint {endpointId} does not exist.");
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> UnsubscribeAsync(string name, Guid endpointId, ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
+    {
+        var topic = await FindAsync(db, scope, name, cancellationToken);
+        if (topic is null)
+        {
+            return NotFound(name);
+        }
+
+        await db.TopicSubscriptions.Where(s => s.TopicId == topic.Id && s.EndpointId == endpointId).ExecuteDeleteAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> ListSubscriptionsAsync(
+        string name, ProjectScope scope, PushGatewayDbContext db, string? limit, string? cursor, CancellationToken cancellationToken)
+    {
+        var v = new Validation();
+        if (!Cursor.TryReadPage(limit, cursor, 100, 1000, v, out var take, out var after))
+        {
+            return v.ToProblem();
+        }
+
+        var topic = await FindAsync(db, scope, name, cancellationToken);
+        if (topic is null)
+        {
+            return NotFound(name);
+        }
+
+        var query = db.TopicSubscriptions.AsNoTracking().Where(s => s.TopicId == topic.Id);
+        if (after is { } last)
+        {
+            query = query.Where(s => s.EndpointId > last);
+        }
+
+        var page = await query.OrderBy(s => s.EndpointId).Take(take + 1)
+            .Join(db.Endpoints, s => s.EndpointId, e => e.Id, (s, e) => new SubscriptionResponse(e.Id, e.ApplicationId, e.Enabled, s.CreatedAt))
+            .ToListAsync(cancellationToken);
+        page = page.OrderBy(s => s.EndpointId.ToString(), StringComparer.Ordinal).ToList();
+        var next = page.Count > take ? Cursor.Encode(page[take - 1].EndpointId) : null;
+        return TypedResults.Ok(new SubscriptionPage(page.Take(take).ToList(), next));
+    }
+
+    private static Task<Topic?> FindAsync(PushGatewayDbContext db, ProjectScope scope, string name, CancellationToken cancellationToken) =>
+        IsValidName(name)
+            ? db.Topics.AsNoTracking().FirstOrDefaultAsync(t => t.ProjectId == scope.ProjectId && t.Name == name, cancellationToken)
+            : Task.FromResult<Topic?>(null);
+
+    private static IResult NotFound(string name) => Problems.NotFound($"Topic '{name}' does not exist.");
+}
