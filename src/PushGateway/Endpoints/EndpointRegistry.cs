@@ -103,7 +103,7 @@ internal sealed class EndpointRegistry(PushGatewayDbContext db, TimeProvider tim
                     return result;
                 }
             }
-            catch (DbUpdateException ex) when (IsUniqueViolation(ex) && attempt < MaxAttempts)
+            catch (Exception ex) when (IsConcurrencyConflict(ex) && attempt < MaxAttempts)
             {
                 await transaction.RollbackAsync(cancellationToken);
             }
@@ -424,4 +424,11 @@ internal sealed class EndpointRegistry(PushGatewayDbContext db, TimeProvider tim
 
     internal static bool IsUniqueViolation(Exception ex) =>
         ex.GetBaseException() is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    /// <summary>Another writer got there first (unique token) or two registrations locked rows in opposite orders.</summary>
+    private static bool IsConcurrencyConflict(Exception ex) =>
+        ex.GetBaseException() is PostgresException
+        {
+            SqlState: PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure,
+        };
 }

@@ -45,12 +45,6 @@ internal static class GatewayApp
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
         builder.Services.AddDbContextPool<PushGatewayDbContext>((sp, o) => PushGatewayDbContext.Configure(o, sp.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddScoped<EndpointRegistry>();
-        if (local is not null)
-        {
-            // Created by the container so that it is disposed (the cluster stopped) when the app is.
-            builder.Services.AddSingleton(_ => local.Postgres);
-        }
-
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemTypes.Customize);
         builder.Services.AddOpenApi(o => o.AddSchemaTransformer<OptionalSchemaTransformer>());
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -90,6 +84,8 @@ internal static class GatewayApp
         if (local is not null)
         {
             app.Lifetime.ApplicationStarted.Register(() => PrintLocalBanner(app, local));
+            // Stop the private cluster with the gateway (unless it was already running before we started).
+            app.Lifetime.ApplicationStopped.Register(() => local.Postgres.DisposeAsync().AsTask().GetAwaiter().GetResult());
         }
 
         return app;

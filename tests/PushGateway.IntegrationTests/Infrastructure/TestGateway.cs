@@ -31,9 +31,12 @@ public class TestGateway : IAsyncLifetime
     /// <summary>Extra configuration for subclasses (delivery settings, simulator URLs, …).</summary>
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
-    public virtual async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync() =>
+        await StartAsync(await PostgresServer.Instance.CreateDatabaseAsync(CancellationToken.None));
+
+    protected async Task StartAsync(string connectionString)
     {
-        ConnectionString = await PostgresServer.Instance.CreateDatabaseAsync(CancellationToken.None);
+        ConnectionString = connectionString;
         _app = await GatewayApp.BuildAsync([], builder =>
         {
             var settings = new Dictionary<string, string?>
