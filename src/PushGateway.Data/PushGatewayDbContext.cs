@@ -15,6 +15,9 @@ public sealed class PushGatewayDbContext(DbContextOptions<PushGatewayDbContext> 
     public DbSet<Topic> Topics => Set<Topic>();
     public DbSet<TopicSubscription> TopicSubscriptions => Set<TopicSubscription>();
     public DbSet<OutboxEvent> Events => Set<OutboxEvent>();
+    public DbSet<Message> Messages => Set<Message>();
+    public DbSet<Delivery> Deliveries => Set<Delivery>();
+    public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
 
     /// <summary>The one place that says how the context talks to PostgreSQL, used by the host, the migrator and the tests.</summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder builder, NpgsqlDataSource dataSource) =>

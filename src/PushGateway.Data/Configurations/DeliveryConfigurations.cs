@@ -1,0 +1,57 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace PushGateway.Data.Configurations;
+
+internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
+{
+    public void Configure(EntityTypeBuilder<Message> builder)
+    {
+        builder.ToTable("messages");
+        builder.Property(m => m.Id).ValueGeneratedNever();
+        builder.Property(m => m.TargetKind).HasMaxLength(16);
+        builder.Property(m => m.Target).HasColumnType("json");
+        builder.Property(m => m.IdempotencyKey).HasMaxLength(255);
+        builder.Property(m => m.ApnsPushType).HasMaxLength(32);
+        builder.Property(m => m.ApnsTopic).HasMaxLength(255);
+        builder.Property(m => m.CollapseKey).HasMaxLength(255);
+        builder.Property(m => m.FcmMessage).HasColumnType("json");
+        builder.HasIndex(m => new { m.ProjectId, m.Id });
+        builder.HasOne<Project>().WithMany().HasForeignKey(m => m.ProjectId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<Delivery>
+{
+    public void Configure(EntityTypeBuilder<Delivery> builder)
+    {
+        builder.ToTable("deliveries");
+        builder.Property(d => d.Id).UseIdentityAlwaysColumn();
+        builder.Property(d => d.State).HasMaxLength(16);
+        builder.Property(d => d.ProviderReason).HasMaxLength(500);
+        builder.Property(d => d.ProviderId).HasMaxLength(255);
+        // The queue: due pending rows, oldest first.
+        builder.HasIndex(d => d.NextAttemptAt).HasFilter("state = 'pending'").HasDatabaseName("ix_deliveries_due");
+        // Held rows of an application, released when it is fixed.
+        builder.HasIndex(d => d.ApplicationId).HasFilter("state = 'held'").HasDatabaseName("ix_deliveries_held");
+        // Receipts of a message (counts and keyset listing).
+        builder.HasIndex(d => new { d.MessageId, d.Id });
+        builder.HasOne<Message>().WithMany().HasForeignKey(d => d.MessageId).OnDelete(DeleteBehavior.Cascade);
+        // No foreign key to applications or endpoints: a receipt outlives a deleted endpoint, and the worker skips
+        // deliveries whose application is gone. Fewer checks also keep 100,000-row fan-out inserts fast.
+    }
+}
+
+internal sealed class IdempotencyRecordConfiguration : IEntityTypeConfiguration<IdempotencyRecord>
+{
+    public void Configure(EntityTypeBuilder<IdempotencyRecord> builder)
+    {
+        builder.ToTable("idempotency_keys");
+        builder.HasKey(r => new { r.ProjectId, r.Key });
+        builder.Property(r => r.Key).HasMaxLength(255);
+        builder.Property(r => r.RequestHash).HasMaxLength(64);
+        builder.Property(r => r.Response).HasColumnType("json");
+        builder.HasIndex(r => r.CreatedAt);
+        builder.HasOne<Project>().WithMany().HasForeignKey(r => r.ProjectId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

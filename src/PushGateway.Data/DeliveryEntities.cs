@@ -1,0 +1,80 @@
+namespace PushGateway.Data;
+
+public static class TargetKinds
+{
+    public const string Endpoint = "endpoint";
+    public const string Endpoints = "endpoints";
+    public const string User = "user";
+    public const string Users = "users";
+    public const string Topic = "topic";
+}
+
+/// <summary>One send request. The provider payloads are built (and size-checked) when it is accepted.</summary>
+public sealed class Message
+{
+    public Guid Id { get; set; }
+    public Guid ProjectId { get; set; }
+    public required string TargetKind { get; set; }
+    /// <summary>The target as given (JSON), for the record.</summary>
+    public required string Target { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>When the message stops being worth sending: created + TTL.</summary>
+    public DateTimeOffset ExpiresAt { get; set; }
+    public int TtlSeconds { get; set; }
+    public int TargetCount { get; set; }
+    public string? IdempotencyKey { get; set; }
+
+    /// <summary>The APNs JSON payload (UTF-8), already merged with <c>apns.payload</c>.</summary>
+    public byte[]? ApnsPayload { get; set; }
+    public string? ApnsPushType { get; set; }
+    public int? ApnsPriority { get; set; }
+    /// <summary><c>apns.topic</c> when the sender overrides the application's bundle id (+ push type suffix).</summary>
+    public string? ApnsTopic { get; set; }
+    public string? CollapseKey { get; set; }
+    /// <summary>The FCM v1 <c>message</c> object without its target, already merged with <c>fcm.message</c>.</summary>
+    public string? FcmMessage { get; set; }
+}
+
+public static class DeliveryStates
+{
+    public const string Pending = "pending";
+    /// <summary>Waiting for its application to get working credentials again (or for the TTL to run out).</summary>
+    public const string Held = "held";
+    public const string Delivered = "delivered";
+    public const string Failed = "failed";
+    public const string Expired = "expired";
+    public const string Skipped = "skipped";
+}
+
+/// <summary>
+/// One message for one endpoint: a row of the durable queue while pending (claimed with FOR UPDATE SKIP LOCKED and
+/// leased through <see cref="NextAttemptAt"/>), the receipt afterwards.
+/// </summary>
+public sealed class Delivery
+{
+    public long Id { get; set; }
+    public Guid MessageId { get; set; }
+    public Guid EndpointId { get; set; }
+    public Guid ApplicationId { get; set; }
+    public string State { get; set; } = DeliveryStates.Pending;
+    public int Attempts { get; set; }
+    /// <summary>Pending: when it is due. Claimed: when the lease runs out and another worker may take it.</summary>
+    public DateTimeOffset NextAttemptAt { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+    public DateTimeOffset? LastAttemptAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+    public int? ProviderStatus { get; set; }
+    public string? ProviderReason { get; set; }
+    public string? ProviderId { get; set; }
+}
+
+/// <summary>An <c>Idempotency-Key</c> and the first response given for it (kept 24 hours).</summary>
+public sealed class IdempotencyRecord
+{
+    public Guid ProjectId { get; set; }
+    public required string Key { get; set; }
+    public required string RequestHash { get; set; }
+    public int StatusCode { get; set; }
+    public required string Response { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
