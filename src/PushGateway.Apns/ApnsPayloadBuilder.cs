@@ -1,7 +1,7 @@
 using System.Buffers;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PushGateway.Apns.Internal;
 
 namespace PushGateway.Apns;
 
@@ -34,8 +34,8 @@ public sealed class ApnsPayloadBuilder
 {
     private static readonly JsonWriterOptions WriterOptions = new()
     {
-        // APNs payloads are not HTML; escaping every non-ASCII character would triple its size.
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        // APNs payloads are not HTML; escaping non-ASCII text would multiply its size against the byte limit.
+        Encoder = MinimalJsonEncoder.Instance,
     };
 
     private readonly Dictionary<string, JsonNode?> _customKeys = new(StringComparer.Ordinal);
