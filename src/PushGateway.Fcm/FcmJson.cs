@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -16,11 +15,10 @@ internal sealed partial class FcmJsonContext : JsonSerializerContext;
 /// <summary>The one place that turns messages into bytes, so sending and <see cref="FcmLimits.Measure"/> agree.</summary>
 internal static class FcmJson
 {
-    // The body goes to an HTTP API, not into HTML: escaping non-ASCII text as \uXXXX would only inflate it
-    // (an "é" would count 6 bytes instead of 2 against the 4096-byte limit).
+    // Minimal escaping: \uXXXX for non-ASCII text would only inflate the body and its measured size.
     private static readonly JsonWriterOptions WriterOptions = new()
     {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Encoder = FcmJsonEncoder.Instance,
         Indented = false,
     };
 
