@@ -182,8 +182,10 @@ public sealed class FcmClient : IDisposable
         {
             return (FromTokenError(ex), null);
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // Connection failures, but also whatever the auth library throws on an answer it cannot read (it throws
+            // a NullReferenceException on an error status with an empty body): the endpoint is not usable now.
             return (Transport("OAuth token endpoint: " + Describe(ex)), null);
         }
 
@@ -201,7 +203,8 @@ public sealed class FcmClient : IDisposable
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, linked.Token).ConfigureAwait(false);
             var content = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
             var retryAfter = response.Headers.TryGetValues("Retry-After", out var values) ? values.FirstOrDefault() : null;
-            return (FcmErrorParser.FromHttp((int)response.StatusCode, content, retryAfter, _timeProvider.GetUtcNow()), accessToken);
+            var answer = FcmErrorParser.FromHttp((int)response.StatusCode, content, retryAfter, _timeProvider.GetUtcNow());
+            return (answer.WithProtocolVersion(response.Version), accessToken);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -73,11 +73,21 @@ public sealed class FcmResponse
     /// <summary>What to do with this answer.</summary>
     public FcmResponseClass Class { get; }
 
+    /// <summary>HTTP version of the answer (tests check that HTTP/2 was negotiated).</summary>
+    internal Version? ProtocolVersion { get; private set; }
+
+    internal FcmResponse WithProtocolVersion(Version version)
+    {
+        ProtocolVersion = version;
+        return this;
+    }
+
     /// <inheritdoc />
     public override string ToString() => Class switch
     {
         FcmResponseClass.Delivered => $"Delivered {MessageName}",
         _ when TransportError is not null => $"{Class}: transport failure: {TransportError}",
+        _ when TokenEndpointError is not null => $"{Class}: no access token: {ErrorMessage}",
         _ => $"{Class}: HTTP {StatusCode} {ErrorStatus} {ErrorCodeText} {ErrorMessage}".TrimEnd(),
     };
 }
