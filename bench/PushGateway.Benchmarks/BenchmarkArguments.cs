@@ -1,0 +1,41 @@
+using System.Globalization;
+
+namespace PushGateway.Benchmarks;
+
+/// <summary>Command-line settings of the APNs benchmark.</summary>
+internal sealed record BenchmarkArguments(
+    int Requests,
+    int Concurrency,
+    int Connections,
+    int ServerStreams,
+    int Warmup,
+    int PayloadBytes)
+{
+    public static BenchmarkArguments Parse(IReadOnlyList<string> args)
+    {
+        var values = new Dictionary<string, int>(StringComparer.Ordinal)
+        {
+            ["--requests"] = 200_000,
+            ["--concurrency"] = 512,
+            ["--connections"] = 2,
+            ["--streams"] = 1000,
+            ["--warmup"] = 20_000,
+            ["--payload"] = 256,
+        };
+
+        for (var i = 0; i < args.Count; i += 2)
+        {
+            if (!values.ContainsKey(args[i]) || i + 1 >= args.Count
+                || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < 1)
+            {
+                throw new ArgumentException($"Unknown option or bad value near '{args[i]}'.");
+            }
+
+            values[args[i]] = value;
+        }
+
+        return new BenchmarkArguments(
+            values["--requests"], values["--concurrency"], values["--connections"], values["--streams"], values["--warmup"],
+            values["--payload"]);
+    }
+}

@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace PushGateway.Simulator;
+
+/// <summary>Latency, hangs and stream resets, shared by the APNs and FCM handlers.</summary>
+internal sealed class AnswerTiming(CancellationToken stopping)
+{
+    public CancellationToken Stopping => stopping;
+
+    /// <summary>Latency and jitter are real time even with a fake clock: they shape throughput, not protocol rules.</summary>
+    public static Task DelayAsync(SimulatorSettings settings, CancellationToken cancellationToken)
+    {
+        var delay = settings.LatencyMs;
+        if (settings.LatencyJitterMs > 0)
+        {
+            delay += Random.Shared.Next(settings.LatencyJitterMs + 1);
+        }
+
+        return delay > 0 ? Task.Delay(delay, cancellationToken) : Task.CompletedTask;
+    }
+
+    /// <summary>Never answers; ends when the client resets the stream or the simulator stops.</summary>
+    public async Task HangAsync(CancellationToken requestAborted)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, stopping);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, linked.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Expected: the only way out of a hang.
+        }
+    }
+
+    /// <summary>RST_STREAM INTERNAL_ERROR on HTTP/2; on HTTP/1.1 the connection is aborted.</summary>
+    public static void Reset(HttpContext context)
+    {
+        var reset = context.Features.Get<IHttpResetFeature>();
+        if (reset is not null)
+        {
+            reset.Reset(2);
+        }
+        else
+        {
+            context.Abort();
+        }
+    }
+}
