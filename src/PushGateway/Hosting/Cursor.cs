@@ -37,6 +37,33 @@ internal static class Cursor
         }
     }
 
+    public static string Encode(long lastId) => Base64Url.EncodeToString(BitConverter.GetBytes(lastId));
+
+    public static bool TryDecode(string? cursor, out long after)
+    {
+        after = 0;
+        if (string.IsNullOrEmpty(cursor) || cursor.Length > 32)
+        {
+            return false;
+        }
+
+        try
+        {
+            var bytes = Base64Url.DecodeFromChars(cursor);
+            if (bytes.Length != 8)
+            {
+                return false;
+            }
+
+            after = BitConverter.ToInt64(bytes);
+            return after >= 0;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Validates <c>limit</c> (1..<paramref name="max"/>, default <paramref name="fallback"/>) and <c>cursor</c>.</summary>
     public static bool TryReadPage(string? limitText, string? cursor, int fallback, int max, Validation validation, out int limit, out Guid? after)
     {

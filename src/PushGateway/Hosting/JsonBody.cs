@@ -33,6 +33,13 @@ internal static class JsonBody
     public static async Task<BodyResult<T>> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
         where T : class
     {
+        var bytes = await ReadBytesAsync(request, cancellationToken);
+        return bytes.Error is not null ? new(null, bytes.Error) : Deserialize<T>(bytes.Value!);
+    }
+
+    /// <summary>The raw body (at most <see cref="MaxBytes"/>), for routes that also hash it (idempotency keys).</summary>
+    public static async Task<BodyResult<byte[]>> ReadBytesAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
         if (request.ContentLength > MaxBytes)
         {
             return new(null, Problems.PayloadTooLarge($"Request bodies are limited to {MaxBytes} bytes."));
@@ -46,15 +53,14 @@ internal static class JsonBody
 
         try
         {
-            var value = await JsonSerializer.DeserializeAsync<T>(request.Body, Strict, cancellationToken);
-            return value is null
-                ? new(null, Problems.Validation("$", "A JSON object is required."))
-                : new(value, null);
-        }
-        catch (JsonException ex)
-        {
-            var field = FieldName(ex.Path);
-            return new(null, Problems.Validation(field, Describe(ex)));
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer, cancellationToken);
+            if (buffer.Length > MaxBytes)
+            {
+                return new(null, Problems.PayloadTooLarge($"Request bodies are limited to {MaxBytes} bytes."));
+            }
+
+            return new(buffer.ToArray(), null);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -63,6 +69,29 @@ internal static class JsonBody
         catch (BadHttpRequestException ex)
         {
             return new(null, Problems.Problem(ex.StatusCode, ProblemTypes.ForStatus(ex.StatusCode), "Bad request.", "The request body could not be read."));
+        }
+    }
+
+    public static BodyResult<T> Deserialize<T>(ReadOnlySpan<byte> json, string fieldPrefix = "")
+        where T : class
+    {
+        var error = TryDeserialize<T>(json, fieldPrefix, out var value);
+        return error is null ? new(value, null) : new(null, TypedResults.Problem(error));
+    }
+
+    /// <summary>Null on success; otherwise the validation problem (field names prefixed with <paramref name="fieldPrefix"/>).</summary>
+    public static HttpValidationProblemDetails? TryDeserialize<T>(ReadOnlySpan<byte> json, string fieldPrefix, out T? value)
+        where T : class
+    {
+        value = null;
+        try
+        {
+            value = JsonSerializer.Deserialize<T>(json, Strict);
+            return value is null ? Problems.ValidationDetails(new Dictionary<string, string[]> { [fieldPrefix + "$"] = ["A JSON object is required."] }) : null;
+        }
+        catch (JsonException ex)
+        {
+            return Problems.ValidationDetails(new Dictionary<string, string[]> { [fieldPrefix + FieldName(ex.Path)] = [Describe(ex)] });
         }
     }
 

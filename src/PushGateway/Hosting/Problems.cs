@@ -9,13 +9,7 @@ namespace PushGateway.Hosting;
 internal static class Problems
 {
     public static IResult Validation(IDictionary<string, string[]> errors, string? detail = null) =>
-        TypedResults.Problem(new HttpValidationProblemDetails(errors)
-        {
-            Status = StatusCodes.Status400BadRequest,
-            Type = ProblemTypes.Validation,
-            Title = "The request is not valid.",
-            Detail = detail ?? "See errors for the fields that need fixing.",
-        });
+        TypedResults.Problem(ValidationDetails(errors, detail));
 
     public static IResult Validation(string field, string message) =>
         Validation(new Dictionary<string, string[]> { [field] = [message] });
@@ -48,7 +42,11 @@ internal static class Problems
     public static IResult IdempotencyConflict(string detail) =>
         Problem(StatusCodes.Status422UnprocessableEntity, ProblemTypes.IdempotencyConflict, "Idempotency key reused.", detail);
 
-    public static IResult Problem(int status, string type, string title, string detail, IDictionary<string, object?>? extensions = null)
+    public static IResult Problem(int status, string type, string title, string detail, IDictionary<string, object?>? extensions = null) =>
+        TypedResults.Problem(Details(status, type, title, detail, extensions));
+
+    /// <summary>The problem object itself, for places that embed problems (the batch route's items).</summary>
+    public static ProblemDetails Details(int status, string type, string title, string detail, IDictionary<string, object?>? extensions = null)
     {
         var problem = new ProblemDetails { Status = status, Type = type, Title = title, Detail = detail };
         if (extensions is not null)
@@ -59,8 +57,17 @@ internal static class Problems
             }
         }
 
-        return TypedResults.Problem(problem);
+        return problem;
     }
+
+    public static HttpValidationProblemDetails ValidationDetails(IDictionary<string, string[]> errors, string? detail = null) =>
+        new(errors)
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Type = ProblemTypes.Validation,
+            Title = "The request is not valid.",
+            Detail = detail ?? "See errors for the fields that need fixing.",
+        };
 }
 
 internal static class ProblemTypes

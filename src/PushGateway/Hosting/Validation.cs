@@ -81,6 +81,8 @@ internal sealed class Validation
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    public IResult ToProblem(string? detail = null) =>
-        Problems.Validation(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal), detail);
+    public IResult ToProblem(string? detail = null) => TypedResults.Problem(ToDetails(detail));
+
+    public Microsoft.AspNetCore.Http.HttpValidationProblemDetails ToDetails(string? detail = null) =>
+        Problems.ValidationDetails(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal), detail);
 }

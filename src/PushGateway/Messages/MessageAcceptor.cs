@@ -1,0 +1,448 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using NpgsqlTypes;
+using PushGateway.Data;
+using PushGateway.Hosting;
+
+namespace PushGateway.Messages;
+
+/// <summary>What became of one message of a request: accepted (queued) or refused with a problem.</summary>
+internal sealed record AcceptedItem(MessageAccepted? Accepted, ProblemDetails? Problem);
+
+internal abstract record AcceptOutcome
+{
+    /// <summary>Everything valid was committed; <see cref="Items"/> follows request order.</summary>
+    public sealed record Done(IReadOnlyList<AcceptedItem> Items) : AcceptOutcome;
+
+    /// <summary>The same Idempotency-Key and body were seen within 24 hours: the stored first response.</summary>
+    public sealed record Replay(int StatusCode, string Body) : AcceptOutcome;
+
+    /// <summary>The Idempotency-Key was used with another body.</summary>
+    public sealed record KeyConflict : AcceptOutcome;
+}
+
+internal sealed record IdempotencyRequest(string Key, string RequestHash);
+
+/// <summary>
+/// Accepting messages: resolve targets, check sizes against the platforms actually targeted, and commit the
+/// messages with one delivery per target endpoint in one transaction. Fan-out targets (users, topics) are expanded
+/// by the database in keyset batches (INSERT … SELECT), so no endpoint list is ever held in this process.
+/// </summary>
+internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider time, DeliverySignal signal)
+{
+    private const int ExpansionBatch = 10_000;
+    private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
+    /// <summary>A TTL of 0 means "now or never": one attempt, allowed this long in the queue.</summary>
+    internal static readonly TimeSpan ZeroTtlGrace = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// <paramref name="messages"/>: prepared messages, or null for the ones that failed validation (their problem is
+    /// already in <paramref name="invalid"/> at the same index). <paramref name="render"/> turns the items into the
+    /// stored response for idempotent replays.
+    /// </summary>
+    public async Task<AcceptOutcome> AcceptAsync(
+        Guid projectId,
+        IReadOnlyList<PreparedMessage?> messages,
+        IReadOnlyList<ProblemDetails?> invalid,
+        IdempotencyRequest? idempotency,
+        Func<IReadOnlyList<AcceptedItem>, (int Status, string Body)> render,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var now = time.UtcNow();
+
+        if (idempotency is not null)
+        {
+            var previous = await ClaimIdempotencyKeyAsync(connection, transaction, projectId, idempotency, now, cancellationToken);
+            if (previous is not null)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                return previous;
+            }
+        }
+
+        var items = new AcceptedItem?[messages.Count];
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (messages[i] is null)
+            {
+                items[i] = new AcceptedItem(null, invalid[i]);
+            }
+        }
+
+        var endpoints = await LoadListedEndpointsAsync(connection, transaction, projectId, messages, cancellationToken);
+        var plans = new List<Plan>();
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (messages[i] is not { } message)
+            {
+                continue;
+            }
+
+            var (plan, problem) = await PlanAsync(connection, transaction, projectId, message, endpoints, now, cancellationToken);
+            if (problem is not null)
+            {
+                items[i] = new AcceptedItem(null, problem);
+            }
+            else
+            {
+                plan!.Index = i;
+                plans.Add(plan);
+            }
+        }
+
+        if (plans.Count > 0)
+        {
+            await InsertMessagesAsync(connection, transaction, projectId, plans, idempotency?.Key, now, cancellationToken);
+            await InsertListedDeliveriesAsync(connection, transaction, plans, now, cancellationToken);
+            foreach (var plan in plans.Where(p => p.FanOut is not null))
+            {
+                plan.TargetCount = await ExpandAsync(connection, transaction, projectId, plan, now, cancellationToken);
+                await using var update = new NpgsqlCommand("UPDATE messages SET target_count = @n WHERE id = @id", connection, transaction);
+                update.Parameters.Add(new NpgsqlParameter<int>("n", plan.TargetCount));
+                update.Parameters.Add(new NpgsqlParameter<Guid>("id", plan.Id));
+                await update.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            foreach (var plan in plans)
+            {
+                items[plan.Index] = new AcceptedItem(new MessageAccepted(plan.Id, "accepted", plan.TargetCount), null);
+            }
+        }
+
+        var result = items.Select(i => i!).ToList();
+        if (idempotency is not null)
+        {
+            var (status, body) = render(result);
+            await using var store = new NpgsqlCommand(
+                "UPDATE idempotency_keys SET status_code = @status, response = @response::json WHERE project_id = @p AND key = @k", connection, transaction);
+            store.Parameters.Add(new NpgsqlParameter<int>("status", status));
+            store.Parameters.Add(new NpgsqlParameter<string>("response", body));
+            store.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
+            store.Parameters.Add(new NpgsqlParameter<string>("k", idempotency.Key));
+            await store.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        if (plans.Count > 0)
+        {
+            signal.Notify();
+        }
+
+        return new AcceptOutcome.Done(result);
+    }
+
+    /// <summary>
+    /// Inserts the key first: a concurrent request with the same key waits on the unique index until this
+    /// transaction ends, then finds the stored response. Null means "go ahead".
+    /// </summary>
+    private static async Task<AcceptOutcome?> ClaimIdempotencyKeyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, IdempotencyRequest idempotency, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using (var purge = new NpgsqlCommand(
+            "DELETE FROM idempotency_keys WHERE project_id = @p AND key = @k AND created_at < @cutoff", connection, transaction))
+        {
+            purge.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
+            purge.Parameters.Add(new NpgsqlParameter<string>("k", idempotency.Key));
+            purge.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("cutoff", now - IdempotencyWindow));
+            await purge.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var insert = new NpgsqlCommand("""
+            INSERT INTO idempotency_keys (project_id, key, request_hash, status_code, response, created_at)
+            VALUES (@p, @k, @h, 0, '{}', @now) ON CONFLICT DO NOTHING
+            """, connection, transaction))
+        {
+            insert.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
+            insert.Parameters.Add(new NpgsqlParameter<string>("k", idempotency.Key));
+            insert.Parameters.Add(new NpgsqlParameter<string>("h", idempotency.RequestHash));
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+            if (await insert.ExecuteNonQueryAsync(cancellationToken) == 1)
+            {
+                return null;
+            }
+        }
+
+        await using var select = new NpgsqlCommand(
+            "SELECT request_hash, status_code, response::text FROM idempotency_keys WHERE project_id = @p AND key = @k", connection, transaction);
+        select.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
+        select.Parameters.Add(new NpgsqlParameter<string>("k", idempotency.Key));
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return reader.GetString(0) == idempotency.RequestHash
+            ? new AcceptOutcome.Replay(reader.GetInt32(1), reader.GetString(2))
+            : new AcceptOutcome.KeyConflict();
+    }
+
+    private sealed record ListedEndpoint(Guid Id, Guid ApplicationId, bool Enabled, string? DisabledReason, string Platform, int TokenLength);
+
+    private sealed class Plan
+    {
+        public Guid Id { get; } = Guid.CreateVersion7();
+        public int Index { get; set; }
+        public required PreparedMessage Message { get; init; }
+        public required DateTimeOffset ExpiresAt { get; init; }
+        public List<(Guid EndpointId, Guid ApplicationId, bool Enabled)> Listed { get; } = [];
+        /// <summary>For user/users/topic targets: FROM … WHERE selecting the target endpoints (e) and their applications (a).</summary>
+        public FanOut? FanOut { get; set; }
+        public int TargetCount { get; set; }
+    }
+
+    private sealed record FanOut(string FromWhere, Action<NpgsqlParameterCollection> Bind);
+
+    private static async Task<Dictionary<Guid, ListedEndpoint>> LoadListedEndpointsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, IReadOnlyList<PreparedMessage?> messages, CancellationToken cancellationToken)
+    {
+        var ids = new HashSet<Guid>();
+        foreach (var m in messages)
+        {
+            if (m?.EndpointId is { } id)
+            {
+                ids.Add(id);
+            }
+            else if (m?.TargetKind == TargetKinds.Endpoints)
+            {
+                foreach (var node in m.Target["endpointIds"]!.AsArray())
+                {
+                    ids.Add(node!.GetValue<Guid>());
+                }
+            }
+        }
+
+        var found = new Dictionary<Guid, ListedEndpoint>();
+        if (ids.Count == 0)
+        {
+            return found;
+        }
+
+        await using var command = new NpgsqlCommand("""
+            SELECT e.id, e.application_id, e.enabled, e.disabled_reason, a.platform, length(e.token)
+            FROM endpoints e JOIN applications a ON a.id = e.application_id
+            WHERE e.project_id = @p AND e.id = ANY(@ids)
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", ids.ToArray()));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var e = new ListedEndpoint(reader.GetGuid(0), reader.GetGuid(1), reader.GetBoolean(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4), reader.GetInt32(5));
+            found[e.Id] = e;
+        }
+
+        return found;
+    }
+
+    private static async Task<(Plan? Plan, ProblemDetails? Problem)> PlanAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, PreparedMessage message,
+        Dictionary<Guid, ListedEndpoint> endpoints, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var plan = new Plan
+        {
+            Message = message,
+            ExpiresAt = message.TtlSeconds == 0 ? now + ZeroTtlGrace : now.AddSeconds(message.TtlSeconds),
+        };
+
+        switch (message.TargetKind)
+        {
+            case TargetKinds.Endpoint:
+            {
+                var id = message.EndpointId!.Value;
+                if (!endpoints.TryGetValue(id, out var e))
+                {
+                    return (null, Problems.Details(404, ProblemTypes.NotFound, "Not found.", $"Endpoint {id} does not exist."));
+                }
+
+                if (!e.Enabled)
+                {
+                    return (null, Problems.Details(409, ProblemTypes.EndpointDisabled, "Endpoint is disabled.",
+                        $"Endpoint {id} is disabled{(e.DisabledReason is null ? "" : $" ({e.DisabledReason})")}; register a current token to enable it.",
+                        new Dictionary<string, object?> { ["endpointId"] = id, ["disabledReason"] = e.DisabledReason }));
+                }
+
+                if (SizeProblem(message, [e]) is { } tooBig)
+                {
+                    return (null, tooBig);
+                }
+
+                plan.Listed.Add((e.Id, e.ApplicationId, true));
+                plan.TargetCount = 1;
+                return (plan, null);
+            }
+
+            case TargetKinds.Endpoints:
+            {
+                var ids = message.Target["endpointIds"]!.AsArray().Select(n => n!.GetValue<Guid>()).ToList();
+                var unknown = ids.Where(id => !endpoints.ContainsKey(id)).ToList();
+                if (unknown.Count > 0)
+                {
+                    return (null, Problems.Details(404, ProblemTypes.NotFound, "Not found.",
+                        $"{unknown.Count} of the endpoints do not exist.", new Dictionary<string, object?> { ["unknownEndpointIds"] = unknown }));
+                }
+
+                var listed = ids.Select(id => endpoints[id]).ToList();
+                if (SizeProblem(message, listed.Where(e => e.Enabled).ToList()) is { } tooBig)
+                {
+                    return (null, tooBig);
+                }
+
+                plan.Listed.AddRange(listed.Select(e => (e.Id, e.ApplicationId, e.Enabled)));
+                plan.TargetCount = listed.Count;
+                return (plan, null);
+            }
+
+            case TargetKinds.User:
+            case TargetKinds.Users:
+            {
+                var users = message.TargetKind == TargetKinds.User
+                    ? [message.Target["userId"]!.GetValue<string>()]
+                    : message.Target["userIds"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray();
+                plan.FanOut = new FanOut("FROM endpoints e JOIN applications a ON a.id = e.application_id WHERE e.project_id = @p AND e.user_id = ANY(@users)",
+                    p => p.Add(new NpgsqlParameter<string[]>("users", users)));
+                break;
+            }
+
+            case TargetKinds.Topic:
+            {
+                await using var find = new NpgsqlCommand("SELECT id FROM topics WHERE project_id = @p AND name = @n", connection, transaction);
+                find.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
+                find.Parameters.Add(new NpgsqlParameter<string>("n", message.Target["topic"]!.GetValue<string>()));
+                if (await find.ExecuteScalarAsync(cancellationToken) is not Guid topicId)
+                {
+                    return (null, Problems.Details(404, ProblemTypes.NotFound, "Not found.", $"Topic '{message.Target["topic"]}' does not exist."));
+                }
+
+                plan.FanOut = new FanOut("FROM topic_subscriptions s JOIN endpoints e ON e.id = s.endpoint_id JOIN applications a ON a.id = e.application_id WHERE s.topic_id = @topic",
+                    p => p.Add(new NpgsqlParameter<Guid>("topic", topicId)));
+                break;
+            }
+        }
+
+        // Fan-out: the size check needs only which platforms are targeted (and the longest FCM token).
+        var platforms = new List<ListedEndpoint>();
+        await using (var probe = new NpgsqlCommand(
+            $"SELECT a.platform, max(length(e.token)) {plan.FanOut!.FromWhere} AND e.enabled GROUP BY a.platform",
+            connection, transaction))
+        {
+            probe.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
+            plan.FanOut.Bind(probe.Parameters);
+            await using var reader = await probe.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                platforms.Add(new ListedEndpoint(Guid.Empty, Guid.Empty, true, null, reader.GetString(0), reader.GetInt32(1)));
+            }
+        }
+
+        return SizeProblem(message, platforms) is { } problem ? (null, problem) : (plan, null);
+    }
+
+    private static ProblemDetails? SizeProblem(PreparedMessage message, IReadOnlyCollection<ListedEndpoint> targets)
+    {
+        var hasApns = targets.Any(e => e.Platform == Platforms.Apns);
+        var maxFcmToken = targets.Where(e => e.Platform == Platforms.Fcm).Select(e => e.TokenLength).DefaultIfEmpty(0).Max();
+        return message.CheckSize(hasApns, maxFcmToken) is { } detail
+            ? Problems.Details(413, ProblemTypes.PayloadTooLarge, "Payload too large.", detail)
+            : null;
+    }
+
+    private static async Task InsertMessagesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, List<Plan> plans, string? idempotencyKey, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO messages (id, project_id, target_kind, target, created_at, expires_at, ttl_seconds, target_count,
+                                  idempotency_key, apns_payload, apns_push_type, apns_priority, apns_topic, collapse_key, fcm_message)
+            SELECT u.id, @p, u.kind, u.target::json, @now, u.expires, u.ttl, u.count, @key, u.apns, u.push_type, u.priority, u.topic, u.collapse, u.fcm::json
+            FROM unnest(@ids, @kinds, @targets, @expires, @ttls, @counts, @apns, @push_types, @priorities, @topics, @collapses, @fcms)
+                 AS u(id, kind, target, expires, ttl, count, apns, push_type, priority, topic, collapse, fcm)
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        command.Parameters.Add(new NpgsqlParameter("key", NpgsqlDbType.Text) { Value = (object?)idempotencyKey ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", plans.Select(p => p.Id).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("kinds", plans.Select(p => p.Message.TargetKind).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("targets", plans.Select(p => p.Message.Target.ToJsonString()).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("expires", plans.Select(p => p.ExpiresAt).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<int[]>("ttls", plans.Select(p => p.Message.TtlSeconds).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<int[]>("counts", plans.Select(p => p.TargetCount).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<byte[][]>("apns", plans.Select(p => p.Message.ApnsPayload).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("push_types", plans.Select(p => Apns.ApnsPushTypes.ToHeaderValue(p.Message.ApnsPushType)).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<int[]>("priorities", plans.Select(p => p.Message.ApnsPriority).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter("topics", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = plans.Select(p => p.Message.ApnsTopic).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("collapses", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = plans.Select(p => p.Message.CollapseKey).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("fcms", plans.Select(p => p.Message.FcmMessageJson).ToArray()));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task InsertListedDeliveriesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, List<Plan> plans, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var rows = plans.SelectMany(p => p.Listed.Select(l => (p.Id, p.ExpiresAt, l.EndpointId, l.ApplicationId, l.Enabled))).ToList();
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO deliveries (message_id, endpoint_id, application_id, state, attempts, next_attempt_at, expires_at, completed_at)
+            SELECT u.message_id, u.endpoint_id, u.application_id,
+                   CASE WHEN u.enabled THEN 'pending' ELSE 'skipped' END, 0, @now, u.expires,
+                   CASE WHEN u.enabled THEN NULL ELSE @now END
+            FROM unnest(@messages, @endpoints, @applications, @enabled, @expires) AS u(message_id, endpoint_id, application_id, enabled, expires)
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("messages", rows.Select(r => r.Id).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("endpoints", rows.Select(r => r.EndpointId).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("applications", rows.Select(r => r.ApplicationId).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<bool[]>("enabled", rows.Select(r => r.Enabled).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("expires", rows.Select(r => r.ExpiresAt).ToArray()));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Inserts one delivery per target endpoint, <see cref="ExpansionBatch"/> at a time in endpoint id order.</summary>
+    private static async Task<int> ExpandAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, Plan plan, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        Guid? after = null;
+        while (true)
+        {
+            await using var command = new NpgsqlCommand($"""
+                WITH batch AS (
+                    SELECT e.id, e.application_id, e.enabled {plan.FanOut!.FromWhere} AND (@after::uuid IS NULL OR e.id > @after)
+                    ORDER BY e.id LIMIT @limit),
+                inserted AS (
+                    INSERT INTO deliveries (message_id, endpoint_id, application_id, state, attempts, next_attempt_at, expires_at, completed_at)
+                    SELECT @m, b.id, b.application_id, CASE WHEN b.enabled THEN 'pending' ELSE 'skipped' END, 0, @now, @expires,
+                           CASE WHEN b.enabled THEN NULL ELSE @now END
+                    FROM batch b
+                    RETURNING endpoint_id)
+                SELECT count(*)::int, (SELECT endpoint_id FROM inserted ORDER BY endpoint_id DESC LIMIT 1) FROM inserted
+                """, connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
+            plan.FanOut.Bind(command.Parameters);
+            command.Parameters.Add(new NpgsqlParameter("after", NpgsqlDbType.Uuid) { Value = (object?)after ?? DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter<int>("limit", ExpansionBatch));
+            command.Parameters.Add(new NpgsqlParameter<Guid>("m", plan.Id));
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("expires", plan.ExpiresAt));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var count = reader.GetInt32(0);
+            total += count;
+            if (count < ExpansionBatch)
+            {
+                return total;
+            }
+
+            after = reader.GetGuid(1);
+        }
+    }
+
+    internal static string Serialize<T>(T value) => JsonSerializer.Serialize(value, JsonSerializerOptions.Web);
+}

@@ -1,0 +1,283 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using PushGateway.Data;
+using PushGateway.Hosting;
+
+namespace PushGateway.Messages;
+
+internal sealed record MessageCounts(long Total, long Pending, long Delivered, long Failed, long Expired, long Skipped);
+
+internal sealed record MessageResponse(Guid Id, string Status, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt, DateTimeOffset ExpiresAt, MessageCounts Counts);
+
+internal sealed record ProviderResponse(int? Status, string? Reason, string? Id);
+
+internal sealed record DeliveryResponse(Guid EndpointId, Guid ApplicationId, string State, int Attempts, DateTimeOffset? LastAttemptAt, DateTimeOffset? CompletedAt, ProviderResponse Provider);
+
+internal sealed record DeliveryPage(IReadOnlyList<DeliveryResponse> Items, string? NextCursor);
+
+internal sealed record BatchItem(Guid? Id, string? Status, int? TargetCount, ProblemDetails? Error);
+
+internal sealed record BatchResponse(IReadOnlyList<BatchItem> Items);
+
+/// <summary>Sending (202 once durably queued) and receipts (project key).</summary>
+internal static class MessagesEndpoints
+{
+    public const int MaxBatch = 500;
+
+    public static void MapMessages(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/messages").WithTags("Messages").RequireProjectKey();
+        group.MapPost("/", SendAsync)
+            .Accepts<MessageRequest>("application/json")
+            .Produces<MessageAccepted>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithSummary("Send a message to an endpoint, endpoints, a user, users or a topic. 202 once the message and one delivery per target are committed. Optional Idempotency-Key header.");
+        group.MapPost("/batch", SendBatchAsync)
+            .Accepts<BatchRequest>("application/json")
+            .Produces<BatchResponse>(StatusCodes.Status202Accepted)
+            .WithSummary("Send 1..500 messages; each is validated on its own, the valid ones are queued together in one transaction.");
+        group.MapGet("/{messageId:guid}", GetAsync).Produces<MessageResponse>().WithSummary("A message's status and counts.");
+        group.MapGet("/{messageId:guid}/deliveries", ListDeliveriesAsync).Produces<DeliveryPage>()
+            .WithSummary("Each endpoint's delivery: state, attempts and the provider's status, reason and id (keyset pagination).");
+    }
+
+    private static async Task<IResult> SendAsync(HttpRequest request, ProjectScope scope, MessageAcceptor acceptor, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadBytesAsync(request, cancellationToken);
+        if (body.Error is not null)
+        {
+            return body.Error;
+        }
+
+        if (ReadIdempotencyKey(request, "/v1/messages", body.Value!, out var idempotency) is { } keyProblem)
+        {
+            return keyProblem;
+        }
+
+        var parsed = JsonBody.Deserialize<MessageRequest>(body.Value);
+        if (parsed.Error is not null)
+        {
+            return parsed.Error;
+        }
+
+        var v = new Validation();
+        var prepared = PreparedMessage.Prepare(parsed.Value!, v);
+        if (prepared is null)
+        {
+            return v.ToProblem();
+        }
+
+        var outcome = await acceptor.AcceptAsync(scope.ProjectId, [prepared], [null], idempotency,
+            items => (StatusCodes.Status202Accepted, MessageAcceptor.Serialize(items[0].Accepted)), cancellationToken);
+        switch (outcome)
+        {
+            case AcceptOutcome.Replay replay:
+                return Results.Content(replay.Body, "application/json", Encoding.UTF8, replay.StatusCode);
+            case AcceptOutcome.KeyConflict:
+                return KeyConflict();
+            case AcceptOutcome.Done { Items: [{ Problem: { } problem }] }:
+                return TypedResults.Problem(problem);
+            case AcceptOutcome.Done { Items: [{ Accepted: { } accepted }] }:
+                return TypedResults.Accepted($"/v1/messages/{accepted.Id}", accepted);
+            default:
+                throw new InvalidOperationException("Unexpected accept outcome.");
+        }
+    }
+
+    private static async Task<IResult> SendBatchAsync(HttpRequest request, ProjectScope scope, MessageAcceptor acceptor, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadBytesAsync(request, cancellationToken);
+        if (body.Error is not null)
+        {
+            return body.Error;
+        }
+
+        if (ReadIdempotencyKey(request, "/v1/messages/batch", body.Value!, out var idempotency) is { } keyProblem)
+        {
+            return keyProblem;
+        }
+
+        var parsed = JsonBody.Deserialize<BatchRequest>(body.Value);
+        if (parsed.Error is not null)
+        {
+            return parsed.Error;
+        }
+
+        var elements = parsed.Value!.Messages;
+        if (elements.Length is 0 or > MaxBatch)
+        {
+            return Problems.Validation("messages", $"From 1 to {MaxBatch} messages.");
+        }
+
+        var prepared = new PreparedMessage?[elements.Length];
+        var invalid = new ProblemDetails?[elements.Length];
+        for (var i = 0; i < elements.Length; i++)
+        {
+            var prefix = $"messages[{i}].";
+            var error = JsonBody.TryDeserialize<MessageRequest>(JsonSerializer.SerializeToUtf8Bytes(elements[i]), prefix, out var message);
+            if (error is not null)
+            {
+                invalid[i] = error;
+                continue;
+            }
+
+            var v = new Validation();
+            prepared[i] = PreparedMessage.Prepare(message!, v);
+            if (prepared[i] is null)
+            {
+                invalid[i] = v.ToDetails();
+            }
+        }
+
+        var outcome = await acceptor.AcceptAsync(scope.ProjectId, prepared, invalid, idempotency,
+            items => (StatusCodes.Status202Accepted, MessageAcceptor.Serialize(ToBatch(items))), cancellationToken);
+        return outcome switch
+        {
+            AcceptOutcome.Replay replay => Results.Content(replay.Body, "application/json", Encoding.UTF8, replay.StatusCode),
+            AcceptOutcome.KeyConflict => KeyConflict(),
+            AcceptOutcome.Done done => TypedResults.Json(ToBatch(done.Items), statusCode: StatusCodes.Status202Accepted),
+            _ => throw new InvalidOperationException("Unexpected accept outcome."),
+        };
+    }
+
+    private static BatchResponse ToBatch(IReadOnlyList<AcceptedItem> items) =>
+        new(items.Select(i => i.Accepted is { } a
+            ? new BatchItem(a.Id, a.Status, a.TargetCount, null)
+            : new BatchItem(null, null, null, i.Problem)).ToList());
+
+    private static IResult KeyConflict() =>
+        Problems.IdempotencyConflict("This Idempotency-Key was used within the last 24 hours with a different request body.");
+
+    private static IResult? ReadIdempotencyKey(HttpRequest request, string route, byte[] body, out IdempotencyRequest? idempotency)
+    {
+        idempotency = null;
+        if (!request.Headers.TryGetValue("Idempotency-Key", out var values))
+        {
+            return null;
+        }
+
+        var key = values.ToString();
+        if (values.Count != 1 || key.Length is 0 or > 255 || !Validation.IsStorable(key) || key.Any(char.IsControl))
+        {
+            return Problems.Validation("Idempotency-Key", "One header of 1 to 255 printable characters.");
+        }
+
+        // The route is part of the fingerprint: the same key on /messages and /messages/batch is a different request.
+        var hash = Convert.ToHexStringLower(SHA256.HashData([.. Encoding.UTF8.GetBytes(route + "\n"), .. body]));
+        idempotency = new IdempotencyRequest(key, hash);
+        return null;
+    }
+
+    private static async Task<IResult> GetAsync(Guid messageId, ProjectScope scope, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT m.created_at, m.expires_at, m.target_count,
+                   count(d.id) FILTER (WHERE d.state IN ('pending', 'held')),
+                   count(d.id) FILTER (WHERE d.state = 'delivered'),
+                   count(d.id) FILTER (WHERE d.state = 'failed'),
+                   count(d.id) FILTER (WHERE d.state = 'expired'),
+                   count(d.id) FILTER (WHERE d.state = 'skipped'),
+                   count(d.id) FILTER (WHERE d.attempts > 0 OR d.state NOT IN ('pending', 'held')),
+                   max(d.completed_at)
+            FROM messages m LEFT JOIN deliveries d ON d.message_id = m.id
+            WHERE m.id = @id AND m.project_id = @p
+            GROUP BY m.id
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("id", messageId));
+        command.Parameters.Add(new NpgsqlParameter<Guid>("p", scope.ProjectId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return Problems.NotFound($"Message {messageId} does not exist.");
+        }
+
+        var createdAt = reader.GetFieldValue<DateTimeOffset>(0);
+        var pending = reader.GetInt64(3);
+        var touched = reader.GetInt64(8);
+        var status = pending == 0 ? "completed" : touched == 0 ? "accepted" : "sending";
+        DateTimeOffset? completedAt = pending == 0 ? (reader.IsDBNull(9) ? createdAt : reader.GetFieldValue<DateTimeOffset>(9)) : null;
+        var counts = new MessageCounts(reader.GetInt32(2), pending, reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7));
+        return TypedResults.Ok(new MessageResponse(messageId, status, createdAt, completedAt, reader.GetFieldValue<DateTimeOffset>(1), counts));
+    }
+
+    private static readonly string[] States = [DeliveryStates.Pending, DeliveryStates.Delivered, DeliveryStates.Failed, DeliveryStates.Expired, DeliveryStates.Skipped];
+
+    private static async Task<IResult> ListDeliveriesAsync(
+        Guid messageId, ProjectScope scope, NpgsqlDataSource dataSource, string? state, string? limit, string? cursor, CancellationToken cancellationToken)
+    {
+        var v = new Validation();
+        var take = 100;
+        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out take) || take is < 1 or > 1000))
+        {
+            v.Add("limit", "Must be an integer from 1 to 1000.");
+        }
+
+        long after = 0;
+        if (cursor is not null && !Cursor.TryDecode(cursor, out after))
+        {
+            v.Add("cursor", "Not a cursor this API returned.");
+        }
+
+        if (state is not null && !States.Contains(state))
+        {
+            v.Add("state", "One of " + string.Join(", ", States) + ".");
+        }
+
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        await using (var exists = dataSource.CreateCommand("SELECT 1 FROM messages WHERE id = @id AND project_id = @p"))
+        {
+            exists.Parameters.Add(new NpgsqlParameter<Guid>("id", messageId));
+            exists.Parameters.Add(new NpgsqlParameter<Guid>("p", scope.ProjectId));
+            if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+            {
+                return Problems.NotFound($"Message {messageId} does not exist.");
+            }
+        }
+
+        // "held" (waiting for the application's credentials) is still pending as far as callers are concerned.
+        var states = state is null ? null : state == DeliveryStates.Pending ? new[] { DeliveryStates.Pending, DeliveryStates.Held } : [state];
+        await using var command = dataSource.CreateCommand("""
+            SELECT id, endpoint_id, application_id, state, attempts, last_attempt_at, completed_at, provider_status, provider_reason, provider_id
+            FROM deliveries
+            WHERE message_id = @id AND id > @after AND (@states::text[] IS NULL OR state = ANY(@states))
+            ORDER BY id LIMIT @take
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("id", messageId));
+        command.Parameters.Add(new NpgsqlParameter<long>("after", after));
+        command.Parameters.Add(new NpgsqlParameter("states", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)states ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter<int>("take", take + 1));
+        var items = new List<DeliveryResponse>();
+        long lastId = 0;
+        var more = false;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (items.Count == take)
+            {
+                more = true;
+                break;
+            }
+
+            lastId = reader.GetInt64(0);
+            var rowState = reader.GetString(3);
+            items.Add(new DeliveryResponse(
+                reader.GetGuid(1), reader.GetGuid(2), rowState == DeliveryStates.Held ? DeliveryStates.Pending : rowState, reader.GetInt32(4),
+                reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
+                reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
+                new ProviderResponse(
+                    reader.IsDBNull(7) ? null : reader.GetInt32(7),
+                    reader.IsDBNull(8) ? null : reader.GetString(8),
+                    reader.IsDBNull(9) ? null : reader.GetString(9))));
+        }
+
+        return TypedResults.Ok(new DeliveryPage(items, more ? Cursor.Encode(lastId) : null));
+    }
+}
