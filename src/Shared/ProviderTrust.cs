@@ -11,7 +11,7 @@ namespace PushGateway.Providers;
 internal static class ProviderTrust
 {
     /// <summary>Loads the certificate(s) of a PEM file; the first one is the extra trust anchor.</summary>
-    public static X509Certificate2 LoadPem(string path) => X509Certificate2.CreateFromPemFile(path);
+    public static X509Certificate2 LoadPem(string path) => X509Certificate2.CreateFromPem(File.ReadAllText(path));
 
     /// <summary>
     /// A validation callback that accepts what the system accepts, and otherwise a chain that ends at

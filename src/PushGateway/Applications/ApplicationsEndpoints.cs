@@ -133,7 +133,8 @@ internal static class ApplicationsEndpoints
     }
 
     private static async Task<IResult> PatchAsync(
-        Guid appId, HttpRequest request, ProjectScope scope, PushGatewayDbContext db, SecretBox secrets, TimeProvider time, CancellationToken cancellationToken)
+        Guid appId, HttpRequest request, ProjectScope scope, PushGatewayDbContext db, SecretBox secrets, TimeProvider time,
+        Messages.DeliverySignal deliverySignal, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync<PatchApplicationRequest>(request, cancellationToken);
         if (body.Error is not null)
@@ -225,7 +226,21 @@ internal static class ApplicationsEndpoints
         }
 
         app.UpdatedAt = now;
-        await db.SaveChangesAsync(cancellationToken);
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            if (app.Enabled)
+            {
+                // Deliveries held by a credential failure go out again now (the sweeper would also release them).
+                await db.Database.ExecuteSqlAsync(
+                    $"UPDATE deliveries SET state = 'pending', next_attempt_at = {now} WHERE application_id = {app.Id} AND state = 'held' AND expires_at > {now}",
+                    cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        deliverySignal.Notify();
         return TypedResults.Ok(ApplicationResponse.From(app));
     }
 

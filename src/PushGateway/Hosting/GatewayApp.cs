@@ -5,7 +5,9 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 using PushGateway.Applications;
 using PushGateway.Data;
+using PushGateway.Delivery;
 using PushGateway.Endpoints;
+using PushGateway.Messages;
 using PushGateway.Projects;
 using PushGateway.Topics;
 using PushGateway.Users;
@@ -45,6 +47,19 @@ internal static class GatewayApp
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
         builder.Services.AddDbContextPool<PushGatewayDbContext>((sp, o) => PushGatewayDbContext.Configure(o, sp.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddScoped<EndpointRegistry>();
+        builder.Services.AddSingleton<DeliverySignal>();
+        builder.Services.AddSingleton<MessageAcceptor>();
+        builder.Services.AddSingleton<DeliveryQueue>();
+        builder.Services.AddSingleton<DeliveryMetrics>();
+        builder.Services.AddSingleton(ProviderOptions.Bind(builder.Configuration));
+        builder.Services.AddSingleton<ProviderClients>();
+        builder.Services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DeliveryOptions>>().Value);
+        if (builder.Configuration.GetValue($"{DeliveryOptions.SectionName}:Enabled", true))
+        {
+            builder.Services.AddHostedService<DeliveryWorker>();
+            builder.Services.AddHostedService<DeliverySweeper>();
+        }
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemTypes.Customize);
         builder.Services.AddOpenApi(o => o.AddSchemaTransformer<OptionalSchemaTransformer>());
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -75,6 +90,7 @@ internal static class GatewayApp
         app.MapEndpoints();
         app.MapUsers();
         app.MapTopics();
+        app.MapMessages();
 
         if (options.MigrateOnStart || local is not null)
         {

@@ -29,6 +29,9 @@ internal sealed record PreparedMessage(
     public const int MaxTtlSeconds = 2_419_200;
     public const int MaxListTargets = 1000;
 
+    /// <summary>Field caps sit above the platform limits, so that an oversize payload is a 413, not a 400.</summary>
+    private const int MaxTextLength = 65_536;
+
     private static readonly JsonSerializerOptions PayloadJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly HashSet<string> FcmReservedDataKeys = ["from", "message_type", "notification", "collapse_key", "priority", "time_to_live"];
 
@@ -181,9 +184,9 @@ internal sealed record PreparedMessage(
             return;
         }
 
-        v.Text("notification.title", n.Title, 4096, required: false);
-        v.Text("notification.body", n.Body, 4096, required: false);
-        v.Text("notification.subtitle", n.Subtitle, 4096, required: false);
+        v.Text("notification.title", n.Title, MaxTextLength, required: false);
+        v.Text("notification.body", n.Body, MaxTextLength, required: false);
+        v.Text("notification.subtitle", n.Subtitle, MaxTextLength, required: false);
         v.Text("notification.sound", n.Sound, 256, required: false);
         v.Text("notification.category", n.Category, 256, required: false);
         v.Text("notification.threadId", n.ThreadId, 256, required: false);

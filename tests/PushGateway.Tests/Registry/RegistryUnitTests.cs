@@ -80,14 +80,14 @@ public sealed class CursorAndValidationTests
     public void Cursor_RoundTrips()
     {
         var id = Guid.CreateVersion7();
-        Assert.True(Cursor.TryDecode(Cursor.Encode(id), out var decoded));
+        Assert.True(Cursor.TryDecode(Cursor.Encode(id), out Guid? decoded));
         Assert.Equal(id, decoded);
     }
 
     [Theory]
     [InlineData("!!!")]
     [InlineData("AAAA")]
-    public void Cursor_RejectsGarbage(string cursor) => Assert.False(Cursor.TryDecode(cursor, out _));
+    public void Cursor_RejectsGarbage(string cursor) => Assert.False(Cursor.TryDecode(cursor, out Guid? _));
 
     [Theory]
     [InlineData("plain text", true)]

@@ -1,0 +1,33 @@
+namespace PushGateway.Delivery;
+
+/// <summary>Delivery log messages (event ids 2xxx). Device tokens appear only as short hashes, never in full.</summary>
+internal static partial class DeliveryLog
+{
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Delivery workers started (batch {BatchSize}, in flight {MaxInFlight}, lease {Lease})")]
+    public static partial void WorkersStarted(this ILogger logger, int batchSize, int maxInFlight, TimeSpan lease);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Delivery loop iteration failed; retrying")]
+    public static partial void IterationFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Writing {Count} delivery results failed; retrying")]
+    public static partial void ResultWriteFailed(this ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Endpoint {EndpointId} (token {TokenHash}) disabled: {Reason}")]
+    public static partial void EndpointDisabled(this ILogger logger, Guid endpointId, string tokenHash, string reason);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Information, Message = "Endpoint {EndpointId} (token {TokenHash}) kept despite {Reason}: the token was registered again after the provider saw it die")]
+    public static partial void EndpointKept(this ILogger logger, Guid endpointId, string tokenHash, string reason);
+
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Warning, Message = "Application {ApplicationId} disabled after a credential failure: {Reason}; its deliveries are held until it is fixed")]
+    public static partial void ApplicationDisabled(this ILogger logger, Guid applicationId, string reason);
+
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Warning, Message = "Stored credentials of application {ApplicationId} cannot be used ({Error})")]
+    public static partial void CredentialsUnusable(this ILogger logger, Guid applicationId, string error);
+
+    [LoggerMessage(EventId = 2030, Level = LogLevel.Debug, Message = "Sweep: released {Released} held deliveries, expired {Expired}")]
+    public static partial void Swept(this ILogger logger, int released, int expired);
+
+    /// <summary>A short, stable, non-reversible name for a device token, for logs.</summary>
+    public static string TokenHash(string token) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)))[..12];
+}

@@ -1,0 +1,99 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace PushGateway.Delivery;
+
+/// <summary>The <c>Delivery</c> section: the workers that drain the PostgreSQL queue.</summary>
+internal sealed class DeliveryOptions
+{
+    public const string SectionName = "Delivery";
+
+    /// <summary>Run delivery workers in this process (API-only replicas set false).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Deliveries claimed per query.</summary>
+    [Range(1, 10_000)]
+    public int BatchSize { get; set; } = 1000;
+
+    /// <summary>Deliveries this process holds at once (claimed and not yet recorded).</summary>
+    [Range(1, 100_000)]
+    public int MaxInFlight { get; set; } = 4000;
+
+    /// <summary>Requests in flight for one application: one slow or failing app cannot take every slot.</summary>
+    [Range(1, 10_000)]
+    public int PerApplicationConcurrency { get; set; } = 1000;
+
+    /// <summary>Requests in flight to one provider (APNs, FCM) from this process.</summary>
+    [Range(1, 50_000)]
+    public int PerProviderConcurrency { get; set; } = 3000;
+
+    /// <summary>How long an idle worker waits before looking for due deliveries again (new work in this process wakes it at once).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>A claimed delivery belongs to its worker this long; after a crash another worker takes it.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Attempts before a delivery that keeps failing transiently ends failed.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 10;
+
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How often held deliveries are released (application fixed) or expired (TTL over).</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Per-request timeout towards APNs and FCM.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many results are written to the database in one statement.</summary>
+    [Range(1, 10_000)]
+    public int ResultBatchSize { get; set; } = 1000;
+}
+
+/// <summary>Provider endpoints and TLS trust (<c>Apns</c>, <c>Fcm</c>, <c>Providers</c> sections).</summary>
+internal sealed class ProviderOptions
+{
+    public Uri ApnsProductionUrl { get; set; } = new("https://api.push.apple.com/");
+    public Uri ApnsSandboxUrl { get; set; } = new("https://api.sandbox.push.apple.com/");
+    public Uri FcmBaseUrl { get; set; } = new("https://fcm.googleapis.com/");
+    /// <summary>A PEM certificate trusted in addition to the system roots (a simulator's self-signed certificate).</summary>
+    public string? TrustedCertificatePath { get; set; }
+
+    /// <summary>The certificate at <see cref="TrustedCertificatePath"/>, loaded once at start (a bad path stops the start).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TrustedCertificate { get; set; }
+
+    public static ProviderOptions Bind(IConfiguration configuration)
+    {
+        var options = new ProviderOptions();
+        if (configuration["Apns:ProductionUrl"] is { Length: > 0 } production)
+        {
+            options.ApnsProductionUrl = new Uri(production);
+        }
+
+        if (configuration["Apns:SandboxUrl"] is { Length: > 0 } sandbox)
+        {
+            options.ApnsSandboxUrl = new Uri(sandbox);
+        }
+
+        if (configuration["Fcm:BaseUrl"] is { Length: > 0 } fcm)
+        {
+            options.FcmBaseUrl = new Uri(fcm);
+        }
+
+        options.TrustedCertificatePath = configuration["Providers:TrustedCertificatePath"] is { Length: > 0 } path ? path : null;
+        if (options.TrustedCertificatePath is { } certificatePath)
+        {
+            try
+            {
+                options.TrustedCertificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(certificatePath));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                throw new Hosting.GatewayStartupException($"Providers__TrustedCertificatePath ({certificatePath}) is not a readable PEM certificate: {ex.Message}");
+            }
+        }
+
+        return options;
+    }
+}

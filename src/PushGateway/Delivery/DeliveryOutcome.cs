@@ -1,0 +1,19 @@
+namespace PushGateway.Delivery;
+
+/// <summary>What one send attempt means for the delivery, its endpoint and its application (contract section 4).</summary>
+internal abstract record DeliveryOutcome(int? ProviderStatus, string? ProviderReason)
+{
+    public sealed record Delivered(int Status, string? ProviderId) : DeliveryOutcome(Status, null);
+
+    /// <summary>The token is dead: fail the delivery and disable the endpoint (410 only if not re-registered after <paramref name="Timestamp"/>).</summary>
+    public sealed record TokenDead(int Status, string Reason, string DisabledReason, DateTimeOffset? Timestamp) : DeliveryOutcome(Status, Reason);
+
+    /// <summary>The provider refused this message (payload, headers): fail it, keep the endpoint.</summary>
+    public sealed record Rejected(int? Status, string Reason) : DeliveryOutcome(Status, Reason);
+
+    /// <summary>Our credentials are wrong: hold the delivery and disable the application until it is fixed.</summary>
+    public sealed record CredentialsFailed(int? Status, string Reason, string DisabledReason) : DeliveryOutcome(Status, Reason);
+
+    /// <summary>Transient: try again later (<paramref name="After"/> from Retry-After), or at once.</summary>
+    public sealed record Retry(int? Status, string Reason, TimeSpan? After, bool Immediately = false) : DeliveryOutcome(Status, Reason);
+}

@@ -1,0 +1,315 @@
+using Npgsql;
+using NpgsqlTypes;
+using PushGateway.Data;
+using PushGateway.Events;
+
+namespace PushGateway.Delivery;
+
+/// <summary>A delivery claimed by this worker, with its endpoint's current token (null when the endpoint is gone).</summary>
+internal sealed record ClaimedDelivery(
+    long Id,
+    Guid MessageId,
+    Guid EndpointId,
+    Guid ApplicationId,
+    int Attempts,
+    DateTimeOffset ExpiresAt,
+    DateTimeOffset Lease,
+    string? Token,
+    bool EndpointEnabled);
+
+internal sealed record EndpointDisable(Guid EndpointId, string TokenSent, string Reason, DateTimeOffset? Timestamp);
+
+internal sealed record ApplicationDisable(Guid ApplicationId, int CredentialsVersion, string Reason);
+
+/// <summary>The new state of a claimed delivery, and what it does to its endpoint and application.</summary>
+internal sealed record DeliveryResult(
+    ClaimedDelivery Delivery,
+    string State,
+    int Attempts,
+    DateTimeOffset NextAttemptAt,
+    DateTimeOffset? LastAttemptAt,
+    DateTimeOffset? CompletedAt,
+    int? ProviderStatus,
+    string? ProviderReason,
+    string? ProviderId,
+    EndpointDisable? DisableEndpoint = null,
+    ApplicationDisable? DisableApplication = null)
+{
+    /// <summary>For metrics: the provider, and when the message was accepted.</summary>
+    public string Platform { get; init; } = "unknown";
+    public DateTimeOffset? AcceptedAt { get; init; }
+}
+
+/// <summary>
+/// The durable queue in PostgreSQL. Claims take due rows with FOR UPDATE SKIP LOCKED and lease them by pushing
+/// <c>next_attempt_at</c> forward, so concurrent workers (in this process or other replicas) never take the same row,
+/// and a crashed worker's rows come due again when the lease runs out. Results are written back in batches, each
+/// only if the row is still under this worker's lease.
+/// </summary>
+internal sealed class DeliveryQueue(NpgsqlDataSource dataSource)
+{
+    public async Task<List<ClaimedDelivery>> ClaimAsync(int limit, TimeSpan lease, Guid[] excludedApplications, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var leaseUntil = now + lease;
+        await using var command = dataSource.CreateCommand("""
+            WITH claimed AS (
+                UPDATE deliveries d SET next_attempt_at = @lease, attempts = d.attempts + 1
+                FROM (SELECT id FROM deliveries
+                      WHERE state = 'pending' AND next_attempt_at <= @now AND application_id <> ALL(@excluded)
+                      ORDER BY next_attempt_at
+                      LIMIT @limit
+                      FOR UPDATE SKIP LOCKED) due
+                WHERE d.id = due.id
+                RETURNING d.id, d.message_id, d.endpoint_id, d.application_id, d.attempts, d.expires_at)
+            SELECT c.id, c.message_id, c.endpoint_id, c.application_id, c.attempts, c.expires_at, e.token, coalesce(e.enabled, false)
+            FROM claimed c LEFT JOIN endpoints e ON e.id = c.endpoint_id
+            """);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("lease", leaseUntil));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("excluded", excludedApplications));
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        var claimed = new List<ClaimedDelivery>(limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claimed.Add(new ClaimedDelivery(
+                reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetGuid(3), reader.GetInt32(4),
+                reader.GetFieldValue<DateTimeOffset>(5), leaseUntil, reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetBoolean(7)));
+        }
+
+        return claimed;
+    }
+
+    public async Task<Dictionary<Guid, MessageInfo>> LoadMessagesAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<Guid, MessageInfo>();
+        await using var command = dataSource.CreateCommand("""
+            SELECT id, expires_at, ttl_seconds, apns_payload, apns_push_type, apns_priority, apns_topic, collapse_key, fcm_message::text, created_at
+            FROM messages WHERE id = ANY(@ids)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", ids.ToArray()));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            Apns.ApnsPushTypes.TryParse(reader.IsDBNull(4) ? "alert" : reader.GetString(4), out var pushType);
+            result[reader.GetGuid(0)] = new MessageInfo(
+                reader.GetGuid(0),
+                reader.GetFieldValue<DateTimeOffset>(9),
+                reader.GetFieldValue<DateTimeOffset>(1),
+                reader.GetInt32(2),
+                reader.IsDBNull(3) ? [] : reader.GetFieldValue<byte[]>(3),
+                pushType,
+                reader.IsDBNull(5) ? 10 : reader.GetInt32(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6),
+                reader.IsDBNull(7) ? null : reader.GetString(7),
+                System.Text.Json.Nodes.JsonNode.Parse(reader.IsDBNull(8) ? "{}" : reader.GetString(8))!.AsObject());
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Writes a batch of results in one transaction: the delivery rows (those still under our lease), the endpoint
+    /// disables (with the 410-timestamp rule and only if the token is still the one that failed), the application
+    /// disables (holding their pending deliveries), and the events they raise.
+    /// </summary>
+    public async Task<WriteSummary> WriteAsync(IReadOnlyList<DeliveryResult> results, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        var written = new HashSet<long>();
+        await using (var update = new NpgsqlCommand("""
+            UPDATE deliveries d
+            SET state = u.state, attempts = u.attempts, next_attempt_at = u.next_at, last_attempt_at = coalesce(u.last_at, d.last_attempt_at),
+                completed_at = u.completed_at, provider_status = coalesce(u.status, d.provider_status),
+                provider_reason = coalesce(u.reason, d.provider_reason), provider_id = coalesce(u.pid, d.provider_id)
+            FROM unnest(@ids, @leases, @states, @attempts, @next, @last, @completed, @statuses, @reasons, @pids)
+                 AS u(id, lease, state, attempts, next_at, last_at, completed_at, status, reason, pid)
+            WHERE d.id = u.id AND d.next_attempt_at = u.lease
+            RETURNING d.id
+            """, connection, transaction))
+        {
+            update.Parameters.Add(new NpgsqlParameter<long[]>("ids", results.Select(r => r.Delivery.Id).ToArray()));
+            update.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("leases", results.Select(r => r.Delivery.Lease).ToArray()));
+            update.Parameters.Add(new NpgsqlParameter<string[]>("states", results.Select(r => r.State).ToArray()));
+            update.Parameters.Add(new NpgsqlParameter<int[]>("attempts", results.Select(r => r.Attempts).ToArray()));
+            update.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("next", results.Select(r => r.NextAttemptAt).ToArray()));
+            update.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("last", results.Select(r => r.LastAttemptAt).ToArray()));
+            update.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("completed", results.Select(r => r.CompletedAt).ToArray()));
+            update.Parameters.Add(new NpgsqlParameter<int?[]>("statuses", results.Select(r => r.ProviderStatus).ToArray()));
+            update.Parameters.Add(new NpgsqlParameter("reasons", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = results.Select(r => Truncate(r.ProviderReason, 500)).ToArray() });
+            update.Parameters.Add(new NpgsqlParameter("pids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = results.Select(r => Truncate(r.ProviderId, 255)).ToArray() });
+            await using var reader = await update.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                written.Add(reader.GetInt64(0));
+            }
+        }
+
+        var mine = results.Where(r => written.Contains(r.Delivery.Id)).ToList();
+        var summary = new WriteSummary(mine);
+        var events = new List<OutboxEvent>();
+
+        // Endpoint disables: once per endpoint, only if it still carries the token that failed, and for a 410 only if
+        // the app has not confirmed the token again after the provider saw it die.
+        var disabledEndpoints = new Dictionary<Guid, PlatformEndpoint>();
+        foreach (var disable in mine.Where(r => r.DisableEndpoint is not null).Select(r => r.DisableEndpoint!).DistinctBy(d => d.EndpointId))
+        {
+            await using var command = new NpgsqlCommand("""
+                UPDATE endpoints SET enabled = false, disabled_at = @now, disabled_reason = @reason, updated_at = @now
+                WHERE id = @id AND enabled AND token = @token AND (@ts::timestamptz IS NULL OR token_updated_at <= @ts)
+                RETURNING id, project_id, application_id, token, enabled, custom_user_data, user_id, created_at, updated_at,
+                          token_updated_at, disabled_at, disabled_reason
+                """, connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+            command.Parameters.Add(new NpgsqlParameter<string>("reason", Truncate(disable.Reason, 500)!));
+            command.Parameters.Add(new NpgsqlParameter<Guid>("id", disable.EndpointId));
+            command.Parameters.Add(new NpgsqlParameter<string>("token", disable.TokenSent));
+            command.Parameters.Add(new NpgsqlParameter("ts", NpgsqlDbType.TimestampTz) { Value = (object?)disable.Timestamp ?? DBNull.Value });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                var endpoint = ReadEndpoint(reader);
+                disabledEndpoints[endpoint.Id] = endpoint;
+                events.Add(EventOutbox.Create(EventTypes.EndpointUpdated, endpoint, endpoint.ProjectId, now));
+                summary.EndpointsDisabled.Add((endpoint.Id, disable.TokenSent, disable.Reason));
+            }
+            else
+            {
+                summary.EndpointsKept.Add((disable.EndpointId, disable.TokenSent, disable.Reason));
+            }
+        }
+
+        // deliveryFailure for every delivery that failed for good.
+        var failed = mine.Where(r => r.State == DeliveryStates.Failed).ToList();
+        if (failed.Count > 0)
+        {
+            var snapshots = new Dictionary<Guid, PlatformEndpoint>(disabledEndpoints);
+            var missing = failed.Select(r => r.Delivery.EndpointId).Where(id => !snapshots.ContainsKey(id)).Distinct().ToArray();
+            if (missing.Length > 0)
+            {
+                await using var command = new NpgsqlCommand("""
+                    SELECT id, project_id, application_id, token, enabled, custom_user_data, user_id, created_at, updated_at,
+                           token_updated_at, disabled_at, disabled_reason
+                    FROM endpoints WHERE id = ANY(@ids)
+                    """, connection, transaction);
+                command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", missing));
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var endpoint = ReadEndpoint(reader);
+                    snapshots[endpoint.Id] = endpoint;
+                }
+            }
+
+            foreach (var r in failed)
+            {
+                if (snapshots.TryGetValue(r.Delivery.EndpointId, out var endpoint))
+                {
+                    events.Add(EventOutbox.Create(EventTypes.DeliveryFailure, endpoint, endpoint.ProjectId, now,
+                        new DeliveryFailureInfo(r.ProviderReason ?? "failed", r.ProviderStatus, r.Delivery.MessageId)));
+                }
+            }
+        }
+
+        // Application disables: only if the credentials that failed are still the current ones (not rotated since).
+        foreach (var disable in mine.Where(r => r.DisableApplication is not null).Select(r => r.DisableApplication!).DistinctBy(d => d.ApplicationId))
+        {
+            await using var command = new NpgsqlCommand("""
+                UPDATE applications SET enabled = false, disabled_at = @now, disabled_reason = @reason, updated_at = @now
+                WHERE id = @id AND enabled AND credentials_version = @version
+                """, connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+            command.Parameters.Add(new NpgsqlParameter<string>("reason", Truncate(disable.Reason, 500)!));
+            command.Parameters.Add(new NpgsqlParameter<Guid>("id", disable.ApplicationId));
+            command.Parameters.Add(new NpgsqlParameter<int>("version", disable.CredentialsVersion));
+            if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
+            {
+                summary.ApplicationsDisabled.Add((disable.ApplicationId, disable.Reason));
+            }
+
+            // Whether or not we were the ones to disable it, its waiting deliveries wait for the fix.
+            await using var hold = new NpgsqlCommand("""
+                UPDATE deliveries d SET state = 'held'
+                FROM applications a
+                WHERE a.id = @id AND NOT a.enabled AND d.application_id = a.id AND d.state = 'pending' AND d.next_attempt_at <= @now
+                """, connection, transaction);
+            hold.Parameters.Add(new NpgsqlParameter<Guid>("id", disable.ApplicationId));
+            hold.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+            await hold.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (events.Count > 0)
+        {
+            await InsertEventsAsync(connection, transaction, events, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return summary;
+    }
+
+    /// <summary>Held deliveries: released when their application works again, expired when their TTL is over.</summary>
+    public async Task<(int Released, int Expired)> SweepAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var release = dataSource.CreateCommand("""
+            UPDATE deliveries d SET state = 'pending', next_attempt_at = @now
+            FROM applications a
+            WHERE d.state = 'held' AND a.id = d.application_id AND a.enabled AND d.expires_at > @now
+            """);
+        release.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        var released = await release.ExecuteNonQueryAsync(cancellationToken);
+
+        await using var expire = dataSource.CreateCommand("""
+            UPDATE deliveries SET state = 'expired', completed_at = @now, next_attempt_at = @now
+            WHERE state = 'held' AND (expires_at <= @now OR NOT EXISTS (SELECT 1 FROM applications a WHERE a.id = application_id))
+            """);
+        expire.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        var expired = await expire.ExecuteNonQueryAsync(cancellationToken);
+        return (released, expired);
+    }
+
+    private static async Task InsertEventsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<OutboxEvent> events, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO events (id, project_id, application_id, endpoint_id, type, payload, created_at, state, attempts, next_attempt_at)
+            SELECT u.id, u.project_id, u.application_id, u.endpoint_id, u.type, u.payload::json, u.created_at, 'pending', 0, u.created_at
+            FROM unnest(@ids, @projects, @applications, @endpoints, @types, @payloads, @created) AS u(id, project_id, application_id, endpoint_id, type, payload, created_at)
+            WHERE EXISTS (SELECT 1 FROM applications a WHERE a.id = u.application_id)
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", events.Select(e => e.Id).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("projects", events.Select(e => e.ProjectId).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("applications", events.Select(e => e.ApplicationId).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("endpoints", events.Select(e => e.EndpointId ?? Guid.Empty).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("types", events.Select(e => e.Type).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("payloads", events.Select(e => e.Payload).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("created", events.Select(e => e.CreatedAt).ToArray()));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static PlatformEndpoint ReadEndpoint(NpgsqlDataReader reader) => new()
+    {
+        Id = reader.GetGuid(0),
+        ProjectId = reader.GetGuid(1),
+        ApplicationId = reader.GetGuid(2),
+        Token = reader.GetString(3),
+        Enabled = reader.GetBoolean(4),
+        CustomUserData = reader.IsDBNull(5) ? null : reader.GetString(5),
+        UserId = reader.IsDBNull(6) ? null : reader.GetString(6),
+        CreatedAt = reader.GetFieldValue<DateTimeOffset>(7),
+        UpdatedAt = reader.GetFieldValue<DateTimeOffset>(8),
+        TokenUpdatedAt = reader.GetFieldValue<DateTimeOffset>(9),
+        DisabledAt = reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+        DisabledReason = reader.IsDBNull(11) ? null : reader.GetString(11),
+    };
+
+    private static string? Truncate(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
+}
+
+internal sealed class WriteSummary(List<DeliveryResult> written)
+{
+    public List<DeliveryResult> Written { get; } = written;
+    public List<(Guid EndpointId, string Token, string Reason)> EndpointsDisabled { get; } = [];
+    public List<(Guid EndpointId, string Token, string Reason)> EndpointsKept { get; } = [];
+    public List<(Guid ApplicationId, string Reason)> ApplicationsDisabled { get; } = [];
+}

@@ -1,0 +1,394 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using PushGateway.Data;
+using PushGateway.Hosting;
+using PushGateway.Messages;
+
+namespace PushGateway.Delivery;
+
+/// <summary>
+/// Drains the delivery queue: claims due deliveries in batches, sends each through its application's provider
+/// client with bounded concurrency per application and per provider, and writes the results back in batches.
+/// An application that is slow or failing only fills its own lane: once it has twice its concurrency waiting here,
+/// the claims skip it until it catches up.
+/// </summary>
+internal sealed class DeliveryWorker(
+    DeliveryQueue queue,
+    ProviderClients clients,
+    DeliverySignal signal,
+    DeliveryMetrics metrics,
+    IOptions<DeliveryOptions> optionsAccessor,
+    TimeProvider time,
+    ILogger<DeliveryWorker> logger) : BackgroundService
+{
+    private readonly DeliveryOptions _options = optionsAccessor.Value;
+    private readonly Channel<DeliveryResult> _results = Channel.CreateUnbounded<DeliveryResult>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<Guid, Lane> _lanes = new();
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _providerSlots = new();
+    private readonly ConcurrentDictionary<Guid, MessageInfo> _messages = new();
+    private readonly SemaphoreSlim _capacityFreed = new(0);
+    private int _inFlight;
+
+    private sealed class Lane(int concurrency)
+    {
+        public SemaphoreSlim Slots { get; } = new(concurrency, concurrency);
+        public int Waiting;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        logger.WorkersStarted(_options.BatchSize, _options.MaxInFlight, _options.LeaseDuration);
+        using var writerStop = new CancellationTokenSource();
+        var writer = Task.Run(() => WriteLoopAsync(writerStop.Token), CancellationToken.None);
+        var sends = new ConcurrentDictionary<Task, byte>();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    var capacity = _options.MaxInFlight - Volatile.Read(ref _inFlight);
+                    if (capacity < Math.Min(_options.BatchSize, _options.MaxInFlight) / 4 + 1)
+                    {
+                        await _capacityFreed.WaitAsync(_options.PollInterval, stoppingToken);
+                        continue;
+                    }
+
+                    var excluded = _lanes.Where(l => Volatile.Read(ref l.Value.Waiting) >= 2 * _options.PerApplicationConcurrency).Select(l => l.Key).ToArray();
+                    var now = time.UtcNow();
+                    var claimed = await queue.ClaimAsync(Math.Min(capacity, _options.BatchSize), _options.LeaseDuration, excluded, now, stoppingToken);
+                    if (claimed.Count == 0)
+                    {
+                        await signal.WaitAsync(_options.PollInterval, stoppingToken);
+                        continue;
+                    }
+
+                    Interlocked.Add(ref _inFlight, claimed.Count);
+                    var applications = await clients.GetAsync(claimed.Select(c => c.ApplicationId).Distinct().ToList(), stoppingToken);
+                    var messages = await GetMessagesAsync(claimed, stoppingToken);
+                    foreach (var delivery in claimed)
+                    {
+                        var send = ProcessAsync(delivery, applications.GetValueOrDefault(delivery.ApplicationId), messages.GetValueOrDefault(delivery.MessageId), stoppingToken);
+                        if (!send.IsCompleted)
+                        {
+                            sends.TryAdd(send, 0);
+                            _ = send.ContinueWith(t => sends.TryRemove(t, out _), TaskScheduler.Default);
+                        }
+                    }
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception ex)
+                {
+                    // Database restarts and the like: keep going; claimed rows come back when their lease runs out.
+                    logger.IterationFailed(ex);
+                    try
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            // Let the sends that are under way finish (they release what they had not started), then flush results.
+            await Task.WhenAny(Task.WhenAll(sends.Keys), Task.Delay(TimeSpan.FromSeconds(15), CancellationToken.None));
+            _results.Writer.TryComplete();
+            writerStop.CancelAfter(TimeSpan.FromSeconds(15));
+            await writer;
+        }
+    }
+
+    private async Task<Dictionary<Guid, MessageInfo>> GetMessagesAsync(List<ClaimedDelivery> claimed, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<Guid, MessageInfo>();
+        var missing = new List<Guid>();
+        foreach (var id in claimed.Select(c => c.MessageId).Distinct())
+        {
+            if (_messages.TryGetValue(id, out var info))
+            {
+                result[id] = info;
+            }
+            else
+            {
+                missing.Add(id);
+            }
+        }
+
+        if (missing.Count > 0)
+        {
+            if (_messages.Count > 10_000)
+            {
+                _messages.Clear();
+            }
+
+            foreach (var (id, info) in await queue.LoadMessagesAsync(missing, cancellationToken))
+            {
+                _messages[id] = info;
+                result[id] = info;
+            }
+        }
+
+        return result;
+    }
+
+    private async Task ProcessAsync(ClaimedDelivery delivery, ApplicationState? app, MessageInfo? message, CancellationToken stoppingToken)
+    {
+        var now = time.UtcNow();
+        // The claim counted an attempt; these outcomes did not make one.
+        var notAttempted = delivery.Attempts - 1;
+        if (delivery.Token is null || !delivery.EndpointEnabled || app is null || message is null)
+        {
+            var why = delivery.Token is null ? "endpoint deleted" : !delivery.EndpointEnabled ? "endpoint disabled" : app is null ? "application deleted" : "message deleted";
+            Post(new DeliveryResult(delivery, DeliveryStates.Skipped, notAttempted, now, null, now, null, why, null));
+            return;
+        }
+
+        if (now >= delivery.ExpiresAt)
+        {
+            Post(new DeliveryResult(delivery, DeliveryStates.Expired, notAttempted, now, null, now, null, "ttl expired before sending", null));
+            return;
+        }
+
+        if (!app.Enabled)
+        {
+            Post(new DeliveryResult(delivery, DeliveryStates.Held, notAttempted, delivery.ExpiresAt, null, null, null, null, null));
+            return;
+        }
+
+        var lane = _lanes.GetOrAdd(app.Id, _ => new Lane(_options.PerApplicationConcurrency));
+        var providerSlots = _providerSlots.GetOrAdd(app.Sender.Provider, _ => new SemaphoreSlim(_options.PerProviderConcurrency, _options.PerProviderConcurrency));
+        Interlocked.Increment(ref lane.Waiting);
+        var laneTaken = false;
+        var providerTaken = false;
+        try
+        {
+            await lane.Slots.WaitAsync(stoppingToken);
+            laneTaken = true;
+            await providerSlots.WaitAsync(stoppingToken);
+            providerTaken = true;
+
+            now = time.UtcNow();
+            if (now > delivery.Lease - _options.LeaseDuration / 4)
+            {
+                // Waited here so long that the lease is nearly over: leave it to whoever claims it next.
+                Post(new DeliveryResult(delivery, DeliveryStates.Pending, notAttempted, now, null, null, null, null, null));
+                return;
+            }
+
+            DeliveryOutcome outcome;
+            var started = time.GetTimestamp();
+            try
+            {
+                outcome = await app.Sender.SendAsync(message, delivery.Token, now, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception ex)
+            {
+                outcome = new DeliveryOutcome.Retry(null, "internal: " + ex.GetType().Name, null);
+            }
+
+            metrics.ProviderRequest(app.Sender.Provider, time.GetElapsedTime(started));
+            Post(ToResult(delivery, app, message, outcome, time.UtcNow()) with { Platform = app.Platform, AcceptedAt = message.CreatedAt });
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down before it was sent: give it back at once.
+            Post(new DeliveryResult(delivery, DeliveryStates.Pending, notAttempted, time.UtcNow(), null, null, null, null, null));
+        }
+        finally
+        {
+            if (providerTaken)
+            {
+                providerSlots.Release();
+            }
+
+            if (laneTaken)
+            {
+                lane.Slots.Release();
+            }
+
+            Interlocked.Decrement(ref lane.Waiting);
+        }
+    }
+
+    private DeliveryResult ToResult(ClaimedDelivery d, ApplicationState app, MessageInfo message, DeliveryOutcome outcome, DateTimeOffset now)
+    {
+        switch (outcome)
+        {
+            case DeliveryOutcome.Delivered delivered:
+                return new DeliveryResult(d, DeliveryStates.Delivered, d.Attempts, now, now, now, delivered.Status, null, delivered.ProviderId);
+            case DeliveryOutcome.TokenDead dead:
+                return new DeliveryResult(d, DeliveryStates.Failed, d.Attempts, now, now, now, dead.Status, dead.Reason, null,
+                    DisableEndpoint: new EndpointDisable(d.EndpointId, d.Token!, dead.DisabledReason, dead.Timestamp));
+            case DeliveryOutcome.Rejected rejected:
+                return new DeliveryResult(d, DeliveryStates.Failed, d.Attempts, now, now, now, rejected.Status, rejected.Reason, null);
+            case DeliveryOutcome.CredentialsFailed credentials:
+                return new DeliveryResult(d, DeliveryStates.Held, d.Attempts, d.ExpiresAt, now, null, credentials.Status, credentials.Reason, null,
+                    DisableApplication: new ApplicationDisable(app.Id, app.CredentialsVersion, credentials.DisabledReason));
+            case DeliveryOutcome.Retry retry:
+            {
+                if (message.TtlSeconds == 0)
+                {
+                    // "Now or never": there is no later.
+                    return new DeliveryResult(d, DeliveryStates.Expired, d.Attempts, now, now, now, retry.Status, retry.Reason, null);
+                }
+
+                if (d.Attempts >= _options.MaxAttempts && !retry.Immediately)
+                {
+                    return new DeliveryResult(d, DeliveryStates.Failed, d.Attempts, now, now, now, retry.Status, retry.Reason, null);
+                }
+
+                var next = now + (retry.Immediately && d.Attempts < _options.MaxAttempts + 2 ? TimeSpan.Zero : RetryDelay(d.Attempts, retry.After));
+                return next >= d.ExpiresAt
+                    ? new DeliveryResult(d, DeliveryStates.Expired, d.Attempts, now, now, now, retry.Status, retry.Reason, null)
+                    : new DeliveryResult(d, DeliveryStates.Pending, d.Attempts, next, now, null, retry.Status, retry.Reason, null);
+            }
+
+            default:
+                throw new InvalidOperationException("Unknown outcome " + outcome.GetType().Name);
+        }
+    }
+
+    /// <summary>Retry-After when the provider gave one; otherwise exponential backoff with jitter (half to full delay).</summary>
+    internal TimeSpan RetryDelay(int attempts, TimeSpan? retryAfter)
+    {
+        if (retryAfter is { } after && after > TimeSpan.Zero)
+        {
+            return after;
+        }
+
+        var exponential = _options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Max(0, attempts - 1));
+        var capped = Math.Min(exponential, _options.RetryMaxDelay.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(capped * (0.5 + Random.Shared.NextDouble() / 2));
+    }
+
+    private void Post(DeliveryResult result)
+    {
+        if (!_results.Writer.TryWrite(result))
+        {
+            // Only after shutdown completed the channel; the lease brings the row back.
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private async Task WriteLoopAsync(CancellationToken stop)
+    {
+        var batch = new List<DeliveryResult>(_options.ResultBatchSize);
+        try
+        {
+            while (await _results.Reader.WaitToReadAsync(stop))
+            {
+                batch.Clear();
+                while (batch.Count < _options.ResultBatchSize && _results.Reader.TryRead(out var result))
+                {
+                    batch.Add(result);
+                }
+
+                while (true)
+                {
+                    try
+                    {
+                        var summary = await queue.WriteAsync(batch, time.UtcNow(), stop);
+                        Report(summary);
+                        break;
+                    }
+                    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                    {
+                        throw;
+                    }
+                    catch (Exception ex)
+                    {
+                        // The database may be restarting: keep the results and try again.
+                        logger.ResultWriteFailed(batch.Count, ex);
+                        await Task.Delay(TimeSpan.FromSeconds(1), time, stop);
+                    }
+                }
+
+                Interlocked.Add(ref _inFlight, -batch.Count);
+                _capacityFreed.Release();
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Shutdown grace is over; unwritten results come back through their leases.
+        }
+    }
+
+    private void Report(WriteSummary summary)
+    {
+        foreach (var r in summary.Written)
+        {
+            metrics.Recorded(r);
+        }
+
+        foreach (var (endpointId, token, reason) in summary.EndpointsDisabled)
+        {
+            logger.EndpointDisabled(endpointId, DeliveryLog.TokenHash(token), reason);
+            metrics.EndpointDisabled(reason);
+        }
+
+        foreach (var (endpointId, token, reason) in summary.EndpointsKept)
+        {
+            logger.EndpointKept(endpointId, DeliveryLog.TokenHash(token), reason);
+        }
+
+        foreach (var (applicationId, reason) in summary.ApplicationsDisabled)
+        {
+            logger.ApplicationDisabled(applicationId, reason);
+            metrics.ApplicationDisabled();
+        }
+    }
+}
+
+/// <summary>Releases held deliveries of fixed applications and expires those whose TTL ran out.</summary>
+internal sealed class DeliverySweeper(DeliveryQueue queue, DeliverySignal signal, IOptions<DeliveryOptions> options, TimeProvider time, ILogger<DeliverySweeper> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var (released, expired) = await queue.SweepAsync(time.UtcNow(), stoppingToken);
+                if (released + expired > 0)
+                {
+                    logger.Swept(released, expired);
+                }
+
+                if (released > 0)
+                {
+                    signal.Notify();
+                }
+
+                await Task.Delay(options.Value.SweepInterval, time, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                logger.IterationFailed(ex);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+    }
+}
