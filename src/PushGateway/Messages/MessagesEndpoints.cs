@@ -18,7 +18,13 @@ internal sealed record DeliveryResponse(Guid EndpointId, Guid ApplicationId, str
 
 internal sealed record DeliveryPage(IReadOnlyList<DeliveryResponse> Items, string? NextCursor);
 
-internal sealed record BatchItem(Guid? Id, string? Status, int? TargetCount, ProblemDetails? Error);
+/// <summary>One item of the batch answer: <c>{id, status, targetCount}</c> or <c>{error: problem}</c>.</summary>
+internal sealed record BatchItem(
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] Guid? Id,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Status,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? TargetCount,
+    // object, so that a validation problem keeps its errors map when serialized.
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] object? Error);
 
 internal sealed record BatchResponse(IReadOnlyList<BatchItem> Items);
 
@@ -139,7 +145,7 @@ internal static class MessagesEndpoints
         {
             AcceptOutcome.Replay replay => Results.Content(replay.Body, "application/json", Encoding.UTF8, replay.StatusCode),
             AcceptOutcome.KeyConflict => KeyConflict(),
-            AcceptOutcome.Done done => TypedResults.Json(ToBatch(done.Items), statusCode: StatusCodes.Status202Accepted),
+            AcceptOutcome.Done done => Results.Content(MessageAcceptor.Serialize(ToBatch(done.Items)), "application/json", Encoding.UTF8, StatusCodes.Status202Accepted),
             _ => throw new InvalidOperationException("Unexpected accept outcome."),
         };
     }
