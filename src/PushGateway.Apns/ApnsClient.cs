@@ -163,24 +163,28 @@ public sealed class ApnsClient : IDisposable, IAsyncDisposable
             ? cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), timeout)
             : default;
         var holdsConcurrency = false;
-        ApnsConnection? connection = null;
+        ApnsLease lease = default;
         try
         {
             await _concurrency.WaitAsync(timeout.Token).ConfigureAwait(false);
             holdsConcurrency = true;
-            connection = _pool.Acquire();
+            lease = await _pool.AcquireAsync(timeout.Token).ConfigureAwait(false);
             ApnsProviderToken? token = null;
             if (_tokenEntry is not null)
             {
                 token = _tokenEntry.Current();
-                if (!ReferenceEquals(connection.Token, token))
+                while (!ReferenceEquals(lease.Connection.Token, token) && !TryAlignToken(lease.Connection, ref token))
                 {
-                    (connection, token) = AlignToken(connection, token);
+                    _pool.Replace(lease.Connection);
+                    var replaced = lease;
+                    lease = default;
+                    _pool.Release(replaced);
+                    lease = await _pool.AcquireAsync(timeout.Token).ConfigureAwait(false);
                 }
             }
 
             using var message = CreateMessage(request, token);
-            using var response = await connection.Invoker.SendAsync(message, timeout.Token).ConfigureAwait(false);
+            using var response = await lease.Connection.Invoker.SendAsync(message, timeout.Token).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 return ReadAccepted(response);
@@ -194,7 +198,7 @@ public sealed class ApnsClient : IDisposable, IAsyncDisposable
 
             if (ApnsReasons.RecyclesConnection(result.Reason))
             {
-                _pool.Replace(connection);
+                _pool.Replace(lease.Connection);
             }
 
             return result;
@@ -224,7 +228,11 @@ public sealed class ApnsClient : IDisposable, IAsyncDisposable
         finally
         {
             registration.Dispose();
-            connection?.Release();
+            if (lease.Connection is not null)
+            {
+                _pool.Release(lease);
+            }
+
             if (holdsConcurrency)
             {
                 _concurrency.Release();
@@ -236,45 +244,35 @@ public sealed class ApnsClient : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Makes the connection present the cache's current token. APNs answers 429 TooManyProviderTokenUpdates when a
-    /// connection sees a new token less than 20 minutes after the previous one (the first token is free), so a
-    /// connection that changed too recently is replaced by a fresh one instead.
+    /// connection sees a new token less than 20 minutes after the previous one (the first token is free); false means
+    /// this connection changed too recently and must be replaced by a fresh one.
     /// </summary>
-    private (ApnsConnection Connection, ApnsProviderToken Token) AlignToken(ApnsConnection connection, ApnsProviderToken token)
+    private bool TryAlignToken(ApnsConnection connection, ref ApnsProviderToken token)
     {
-        while (true)
+        var now = _timeProvider.GetUtcNow();
+        lock (connection.TokenLock)
         {
-            var now = _timeProvider.GetUtcNow();
-            lock (connection.TokenLock)
+            var current = connection.Token;
+            if (current is null || ReferenceEquals(current, token)
+                || now - connection.TokenSince >= ApnsProviderTokenCache.MinimumRenewalInterval)
             {
-                var current = connection.Token;
-                if (current is null || ReferenceEquals(current, token))
+                if (!ReferenceEquals(current, token))
                 {
                     connection.Token = token;
                     connection.TokenSince = now;
-                    return (connection, token);
                 }
 
+                return true;
+            }
+
+            if (current.IssuedAt > token.IssuedAt)
+            {
                 // A request that read the cache just before a renewal: the newer token is just as good.
-                if (current.IssuedAt > token.IssuedAt)
-                {
-                    return (connection, current);
-                }
-
-                if (now - connection.TokenSince >= ApnsProviderTokenCache.MinimumRenewalInterval)
-                {
-                    connection.Token = token;
-                    connection.TokenSince = now;
-                    return (connection, token);
-                }
+                token = current;
+                return true;
             }
 
-            _pool.Replace(connection);
-            connection.Release();
-            connection = _pool.Acquire();
-            if (ReferenceEquals(connection.Token, token))
-            {
-                return (connection, token);
-            }
+            return false;
         }
     }
 
@@ -518,7 +516,7 @@ public sealed class ApnsClient : IDisposable, IAsyncDisposable
             SslOptions = ssl,
             PlaintextStreamFilter = (context, _) => ValueTask.FromResult(
                 context.NegotiatedHttpVersion == HttpVersion.Version20
-                    ? new Http2SettingsObserverStream(context.PlaintextStream, connection.OnMaxConcurrentStreams)
+                    ? new Http2FrameObserverStream(context.PlaintextStream, connection.OnNewTransport())
                     : context.PlaintextStream),
         };
     }

@@ -10,7 +10,9 @@ namespace PushGateway.Tests.Apns;
 /// </summary>
 public sealed class ApnsClientTokenRenewalTests
 {
-    private static readonly DateTimeOffset Start = new(2025, 6, 1, 8, 0, 0, TimeSpan.Zero);
+    // Near the real date: the simulator dates its TLS certificate from the clock it is given, and TLS checks it
+    // against the real one.
+    private static readonly DateTimeOffset Start = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
