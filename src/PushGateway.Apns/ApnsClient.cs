@@ -243,31 +243,31 @@ public sealed class ApnsClient : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// Makes the connection present the cache's current token. APNs answers 429 TooManyProviderTokenUpdates when a
-    /// connection sees a new token less than 20 minutes after the previous one (the first token is free); false means
-    /// this connection changed too recently and must be replaced by a fresh one.
+    /// Decides which token a request presents on <paramref name="connection"/>. A connection presents one token for
+    /// its whole life: APNs answers 429 TooManyProviderTokenUpdates when a connection sees a new token less than 20
+    /// minutes after the previous one, and requests still in flight with the old token can reach the server after the
+    /// first one with the new token. So a renewed token goes to a new connection (whose first token is free) and the
+    /// old connection drains. False means the connection must be replaced.
     /// </summary>
-    private bool TryAlignToken(ApnsConnection connection, ref ApnsProviderToken token)
+    private static bool TryAlignToken(ApnsConnection connection, ref ApnsProviderToken token)
     {
-        var now = _timeProvider.GetUtcNow();
         lock (connection.TokenLock)
         {
             var current = connection.Token;
-            if (current is null || ReferenceEquals(current, token)
-                || now - connection.TokenSince >= ApnsProviderTokenCache.MinimumRenewalInterval)
+            if (current is null)
             {
-                if (!ReferenceEquals(current, token))
-                {
-                    connection.Token = token;
-                    connection.TokenSince = now;
-                }
-
+                connection.Token = token;
                 return true;
             }
 
-            if (current.IssuedAt > token.IssuedAt)
+            if (ReferenceEquals(current, token))
             {
-                // A request that read the cache just before a renewal: the newer token is just as good.
+                return true;
+            }
+
+            if (current.IssuedAt >= token.IssuedAt)
+            {
+                // This request read the cache just before a renewal: the connection's newer token is just as good.
                 token = current;
                 return true;
             }

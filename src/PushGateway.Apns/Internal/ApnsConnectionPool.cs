@@ -43,14 +43,11 @@ internal sealed class ApnsConnection
     /// <summary>Requests currently admitted on this connection.</summary>
     public int InFlight => Volatile.Read(ref _references) - (IsRetired ? 0 : 1);
 
-    /// <summary>Guards <see cref="Token"/> and <see cref="TokenSince"/> changes.</summary>
+    /// <summary>Guards the first setting of <see cref="Token"/>.</summary>
     public Lock TokenLock { get; } = new();
 
-    /// <summary>The provider token last presented on this connection (token auth).</summary>
+    /// <summary>The one provider token this connection presents (token auth); set by its first request.</summary>
     public ApnsProviderToken? Token { get; set; }
-
-    /// <summary>When <see cref="Token"/> was first presented here; APNs allows one token change per 20 minutes per connection.</summary>
-    public DateTimeOffset TokenSince { get; set; }
 
     /// <summary>Called for each new TLS connection the handler makes; its frames report to the returned listener.</summary>
     public IHttp2FrameListener OnNewTransport()
