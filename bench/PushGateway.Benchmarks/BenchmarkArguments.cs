@@ -20,7 +20,7 @@ internal sealed record BenchmarkArguments(
             ["--concurrency"] = 512,
             ["--connections"] = 2,
             ["--streams"] = 1000,
-            ["--warmup"] = 20_000,
+            ["--warmup"] = 100_000,
             ["--payload"] = 256,
             ["--alloc-profile"] = 0,
         };

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace PushGateway.Apns.Internal;
 
@@ -105,6 +106,8 @@ internal sealed class Http2FrameObserverStream(Stream inner, IHttp2FrameListener
         base.Dispose(disposing);
     }
 
+    // Most reads wait for the network: pool the state machine instead of allocating one per read.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> AwaitRead(ValueTask<int> read, Memory<byte> buffer)
     {
         var n = await read.ConfigureAwait(false);
