@@ -24,7 +24,7 @@ internal static class ApnsBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"APNs benchmark: requests={args.Requests} concurrency={args.Concurrency} connections={args.Connections} server-streams={args.ServerStreams} warmup={args.Warmup} payload={args.PayloadBytes}B"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"runtime: {Environment.Version}, cores={Environment.ProcessorCount}, server-gc={GCSettings.IsServerGC}, gc-latency={GCSettings.LatencyMode}"));
+            $"runtime: {Environment.Version}, cores={Environment.ProcessorCount}, server-gc={GCSettings.IsServerGC}, gc-latency={GCSettings.LatencyMode}, shared-array-pool arrays/partition={Environment.GetEnvironmentVariable("DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION") ?? "default"}"));
 
         await using var simulator = await SimulatorHost.StartAsync(new SimulatorOptions
         {
