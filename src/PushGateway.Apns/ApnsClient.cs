@@ -113,6 +113,7 @@ public sealed class ApnsClient : IDisposable, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request.DeviceToken);
         ArgumentNullException.ThrowIfNull(request.Topic);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        _ = ApnsPushTypes.ToHeaderValue(request.PushType); // an undefined enum value is a programmer error: throw now
 
         if (request.Payload.Length > ApnsPayloadLimits.MaxBytes(request.PushType))
         {
