@@ -160,8 +160,21 @@ public sealed record ReceivedRequest
     /// <summary>APNs headers that were sent (lower-case names); never <c>authorization</c>.</summary>
     public IReadOnlyDictionary<string, string>? Headers { get; init; }
 
+    private readonly byte[]? _rawBody;
+    private JsonElement? _body;
+
     /// <summary>The parsed JSON body (APNs payload, or the FCM request body), when it was read.</summary>
-    public JsonElement? Body { get; init; }
+    public JsonElement? Body
+    {
+        get => _body ??= _rawBody is null ? null : ParseBody(_rawBody);
+        init => _body = value;
+    }
+
+    /// <summary>The body as received; parsed only when somebody reads <see cref="Body"/> (keeps recording cheap).</summary>
+    internal byte[]? RawBody
+    {
+        init => _rawBody = value;
+    }
 
     /// <summary>HTTP status answered; 0 when no answer was sent (presets <c>reset</c> and <c>hang</c>).</summary>
     public int Status { get; init; }
@@ -170,6 +183,12 @@ public sealed record ReceivedRequest
     public string? Reason { get; init; }
 
     public DateTimeOffset ReceivedAt { get; init; }
+
+    private static JsonElement ParseBody(byte[] body)
+    {
+        using var document = JsonDocument.Parse(body);
+        return document.RootElement.Clone();
+    }
 }
 
 public sealed record ReceivedPage(IReadOnlyList<ReceivedRequest> Items, int Total);

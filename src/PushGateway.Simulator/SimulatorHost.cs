@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -117,6 +118,9 @@ public sealed partial class SimulatorHost : IAsyncDisposable
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         builder.Services.AddRouting();
+
+        // The embedding process owns Ctrl+C and SIGTERM; this inner host must not hook them.
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
@@ -303,4 +307,12 @@ public sealed partial class SimulatorHost : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Simulator listening: APNs production {Production}, APNs sandbox {Sandbox}, FCM {Fcm} (token endpoint {TokenUrl}), control {Control}; server certificate written to {CertificatePath}")]
     private static partial void LogStarted(ILogger logger, Uri production, Uri sandbox, Uri fcm, Uri tokenUrl, Uri control, string certificatePath);
+
+    /// <summary>A host lifetime that waits for nobody and listens to no signal.</summary>
+    private sealed class EmbeddedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 }

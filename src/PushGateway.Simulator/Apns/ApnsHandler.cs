@@ -364,18 +364,6 @@ internal sealed class ApnsHandler(SimulatorState state, AnswerTiming timing)
     {
         try
         {
-            if (keep)
-            {
-                using var document = JsonDocument.Parse(body);
-                if (document.RootElement.ValueKind != JsonValueKind.Object)
-                {
-                    return ApnsOutcome.Reject(400, ApnsReasons.BadPayload);
-                }
-
-                x.Body = document.RootElement.Clone();
-                return default;
-            }
-
             var reader = new Utf8JsonReader(body);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
@@ -383,12 +371,22 @@ internal sealed class ApnsHandler(SimulatorState state, AnswerTiming timing)
             }
 
             reader.Skip();
-            return reader.Read() ? ApnsOutcome.Reject(400, ApnsReasons.BadPayload) : default;
+            if (reader.Read())
+            {
+                return ApnsOutcome.Reject(400, ApnsReasons.BadPayload);
+            }
         }
         catch (JsonException)
         {
             return ApnsOutcome.Reject(400, ApnsReasons.BadPayload);
         }
+
+        if (keep)
+        {
+            x.RawBody = body.ToArray();
+        }
+
+        return default;
     }
 
     /// <summary>8. token behaviour, then the random failure rate, then 200.</summary>
@@ -504,7 +502,7 @@ internal sealed class ApnsHandler(SimulatorState state, AnswerTiming timing)
         Token = x.Token,
         Topic = x.Topic,
         Headers = x.RecordedHeaders(),
-        Body = x.Body,
+        RawBody = x.RawBody,
         Status = outcome.Action == AnswerAction.Respond ? outcome.Status : 0,
         Reason = outcome.Reason,
         ReceivedAt = state.Time.GetUtcNow(),
@@ -641,7 +639,7 @@ internal sealed class ApnsExchange
     public string? Priority;
     public string? Expiration;
     public string? CollapseId;
-    public JsonElement? Body;
+    public byte[]? RawBody;
     public BehaviorEntry? Behavior;
 
     public void SetApnsHeader(string name, string value)

@@ -304,7 +304,8 @@ internal sealed partial class FcmHandler(SimulatorState state, AnswerTiming timi
             }
 
             targets++;
-            targetBytes += name.Length + 3 + JsonMarshal.GetRawUtf8Value(target).Length;
+            // "name": value plus its comma separator.
+            targetBytes += name.Length + 4 + JsonMarshal.GetRawUtf8Value(target).Length;
             switch (name)
             {
                 case "token":

@@ -54,6 +54,9 @@ internal static class TestClients
         var handler = new SocketsHttpHandler
         {
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+
+            // APNs header values are UTF-8 (a collapse id may hold any text).
+            RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8,
             SslOptions =
             {
                 RemoteCertificateValidationCallback = (_, certificate, _, errors) => Trusts(root, certificate, errors),
@@ -104,6 +107,8 @@ internal sealed class ApnsTestContext : IAsyncDisposable
         Client = client;
     }
 
+    private string? _jwt;
+
     public SimulatorHost Sim { get; }
     public FakeTimeProvider Time { get; }
     public ApnsKeyResult Key { get; }
@@ -121,7 +126,14 @@ internal sealed class ApnsTestContext : IAsyncDisposable
         return new ApnsTestContext(sim, time, registered, TestClients.Create(sim.CertificatePath));
     }
 
-    public string Jwt(DateTimeOffset? issuedAt = null) =>
+    /// <summary>
+    /// The JWT requests use by default, made once: ES256 signatures are randomized, so every new signing is a
+    /// different JWT (and two on one connection within 20 minutes are TooManyProviderTokenUpdates).
+    /// </summary>
+    public string Jwt() => _jwt ??= NewJwt();
+
+    /// <summary>A freshly signed JWT (a different string every call).</summary>
+    public string NewJwt(DateTimeOffset? issuedAt = null) =>
         TestJwt.Es256(Key.PrivateKeyPem!, Key.KeyId, Key.TeamId, issuedAt ?? Time.GetUtcNow());
 
     public HttpClient NewClient(X509Certificate2? clientCertificate = null) => TestClients.Create(Sim.CertificatePath, clientCertificate);
