@@ -76,8 +76,9 @@ public sealed class ApnsClientConnectionTests
         var counters = await simulator.GetApnsCountersAsync(Ct);
         var goAways = counters["goAwaysSent"]!.GetValue<int>();
         Assert.True(goAways >= 20, counters.ToJsonString());
-        // Each GOAWAY cost exactly one new connection: no storm of reconnects, no connection left unused.
-        Assert.Equal(goAways + 1, counters["connectionsOpened"]!.GetValue<int>());
+        // Each GOAWAY cost one new connection (none yet after the last one if no request followed it): no storm of
+        // reconnects.
+        Assert.InRange(counters["connectionsOpened"]!.GetValue<int>(), goAways, goAways + 1);
     }
 
     [Fact]
