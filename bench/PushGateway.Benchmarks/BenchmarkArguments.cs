@@ -16,10 +16,10 @@ internal sealed record BenchmarkArguments(
     {
         var values = new Dictionary<string, int>(StringComparer.Ordinal)
         {
-            ["--requests"] = 200_000,
-            ["--concurrency"] = 512,
+            ["--requests"] = 300_000,
+            ["--concurrency"] = 128,
             ["--connections"] = 2,
-            ["--streams"] = 1000,
+            ["--streams"] = 64,
             ["--warmup"] = 100_000,
             ["--payload"] = 256,
             ["--alloc-profile"] = 0,
