@@ -20,10 +20,13 @@ internal sealed class AnswerTiming(CancellationToken stopping)
         return delay > 0 ? Task.Delay(delay, cancellationToken) : Task.CompletedTask;
     }
 
-    /// <summary>Never answers; ends when the client resets the stream or the simulator stops.</summary>
-    public async Task HangAsync(CancellationToken requestAborted)
+    /// <summary>
+    /// Never answers; ends when the client resets the stream or the simulator stops. In the second case the request
+    /// is aborted, so the client sees a transport failure rather than an empty 200.
+    /// </summary>
+    public async Task HangAsync(HttpContext context)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, stopping);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
         try
         {
             await Task.Delay(Timeout.Infinite, linked.Token);
@@ -31,6 +34,11 @@ internal sealed class AnswerTiming(CancellationToken stopping)
         catch (OperationCanceledException)
         {
             // Expected: the only way out of a hang.
+        }
+
+        if (!context.RequestAborted.IsCancellationRequested)
+        {
+            Reset(context);
         }
     }
 

@@ -435,7 +435,7 @@ internal sealed class ApnsHandler(SimulatorState state, AnswerTiming timing)
                 AnswerTiming.Reset(context);
                 return;
             case AnswerAction.Hang:
-                await timing.HangAsync(context.RequestAborted);
+                await timing.HangAsync(context);
                 return;
         }
 

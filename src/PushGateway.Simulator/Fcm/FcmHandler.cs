@@ -204,7 +204,7 @@ internal sealed partial class FcmHandler(SimulatorState state, AnswerTiming timi
                     AnswerTiming.Reset(context);
                     return;
                 case AnswerAction.Hang:
-                    await timing.HangAsync(context.RequestAborted);
+                    await timing.HangAsync(context);
                     return;
             }
 
