@@ -24,7 +24,7 @@ internal static class ApnsBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"APNs benchmark: requests={args.Requests} concurrency={args.Concurrency} connections={args.Connections} server-streams={args.ServerStreams} warmup={args.Warmup} payload={args.PayloadBytes}B"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"runtime: {Environment.Version}, cores={Environment.ProcessorCount}, server-gc={GCSettings.IsServerGC}, gc-latency={GCSettings.LatencyMode}"));
+            $"runtime: {Environment.Version}, cores={Environment.ProcessorCount}, server-gc={GCSettings.IsServerGC}, gc-latency={GCSettings.LatencyMode}, shared-array-pool arrays/partition={Environment.GetEnvironmentVariable("DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION") ?? "default"}"));
 
         await using var simulator = await SimulatorHost.StartAsync(new SimulatorOptions
         {
@@ -61,6 +61,8 @@ internal static class ApnsBenchmark
         }
 
         var before = await GetApnsCountersAsync(control);
+        using var sampler = args.AllocationProfile ? new AllocationSampler() : null;
+        sampler?.Start();
         var latencies = new long[args.Requests];
         var gen0 = GC.CollectionCount(0);
         var gen2 = GC.CollectionCount(2);
@@ -82,6 +84,15 @@ internal static class ApnsBenchmark
             simulator:         accepted {acceptedBySimulator}, connections opened {after.ConnectionsOpened}, max streams observed {after.MaxStreams}
             process:           cpu {cpuUsed.TotalSeconds:F2} s ({cpuUsed.TotalMilliseconds * 1000 / args.Requests:F1} us/request), gen0 GCs {GC.CollectionCount(0) - gen0}, gen2 GCs {GC.CollectionCount(2) - gen2}, allocated {(GC.GetTotalAllocatedBytes() - allocated) / args.Requests} B/request (client + simulator)
             """));
+
+        if (sampler is not null)
+        {
+            Console.WriteLine("allocation samples (about one per 100 KB), by type:");
+            foreach (var (type, samples) in sampler.Stop(25))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {samples,7}  {type}"));
+            }
+        }
 
         if (acceptedBySimulator != args.Requests || run.Failures != 0)
         {

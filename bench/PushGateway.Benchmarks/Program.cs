@@ -1,5 +1,15 @@
 using PushGateway.Benchmarks;
 
+// SocketsHttpHandler rents a 32 KB buffer from ArrayPool<byte>.Shared for the HEADERS of every HTTP/2 request
+// (Http2Connection.SendHeadersAsync) and holds it until the frame is written. The shared pool keeps 32 arrays per size
+// per core, so beyond a few dozen requests starting at once every request allocates 32 KB of garbage. The runtime
+// reads this variable once, when the pool is first used: it has to be set before anything rents from it.
+const string ArraysPerPartition = "DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION";
+if (Environment.GetEnvironmentVariable(ArraysPerPartition) is null)
+{
+    Environment.SetEnvironmentVariable(ArraysPerPartition, "1024");
+}
+
 return args is ["apns", .. var rest]
     ? await ApnsBenchmark.RunAsync(BenchmarkArguments.Parse(rest))
     : Usage();
@@ -8,7 +18,7 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         usage: dotnet run -c Release --project bench/PushGateway.Benchmarks -- apns
-                 [--requests N] [--concurrency C] [--connections K] [--streams S] [--warmup W] [--payload BYTES]
+                 [--requests N] [--concurrency C] [--connections K] [--streams S] [--warmup W] [--payload BYTES] [--alloc-profile 1]
         """);
     return 2;
 }

@@ -113,6 +113,7 @@ public sealed class ApnsClient : IDisposable, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request.DeviceToken);
         ArgumentNullException.ThrowIfNull(request.Topic);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        _ = ApnsPushTypes.ToHeaderValue(request.PushType); // an undefined enum value is a programmer error: throw now
 
         if (request.Payload.Length > ApnsPayloadLimits.MaxBytes(request.PushType))
         {
@@ -163,24 +164,28 @@ public sealed class ApnsClient : IDisposable, IAsyncDisposable
             ? cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), timeout)
             : default;
         var holdsConcurrency = false;
-        ApnsConnection? connection = null;
+        ApnsLease lease = default;
         try
         {
             await _concurrency.WaitAsync(timeout.Token).ConfigureAwait(false);
             holdsConcurrency = true;
-            connection = _pool.Acquire();
+            lease = await _pool.AcquireAsync(timeout.Token).ConfigureAwait(false);
             ApnsProviderToken? token = null;
             if (_tokenEntry is not null)
             {
                 token = _tokenEntry.Current();
-                if (!ReferenceEquals(connection.Token, token))
+                while (!ReferenceEquals(lease.Connection.Token, token) && !TryAlignToken(lease.Connection, ref token))
                 {
-                    (connection, token) = AlignToken(connection, token);
+                    _pool.Replace(lease.Connection);
+                    var replaced = lease;
+                    lease = default;
+                    _pool.Release(replaced);
+                    lease = await _pool.AcquireAsync(timeout.Token).ConfigureAwait(false);
                 }
             }
 
             using var message = CreateMessage(request, token);
-            using var response = await connection.Invoker.SendAsync(message, timeout.Token).ConfigureAwait(false);
+            using var response = await lease.Connection.Invoker.SendAsync(message, timeout.Token).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 return ReadAccepted(response);
@@ -194,7 +199,7 @@ public sealed class ApnsClient : IDisposable, IAsyncDisposable
 
             if (ApnsReasons.RecyclesConnection(result.Reason))
             {
-                _pool.Replace(connection);
+                _pool.Replace(lease.Connection);
             }
 
             return result;
@@ -224,7 +229,11 @@ public sealed class ApnsClient : IDisposable, IAsyncDisposable
         finally
         {
             registration.Dispose();
-            connection?.Release();
+            if (lease.Connection is not null)
+            {
+                _pool.Release(lease);
+            }
+
             if (holdsConcurrency)
             {
                 _concurrency.Release();
@@ -235,46 +244,36 @@ public sealed class ApnsClient : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// Makes the connection present the cache's current token. APNs answers 429 TooManyProviderTokenUpdates when a
-    /// connection sees a new token less than 20 minutes after the previous one (the first token is free), so a
-    /// connection that changed too recently is replaced by a fresh one instead.
+    /// Decides which token a request presents on <paramref name="connection"/>. A connection presents one token for
+    /// its whole life: APNs answers 429 TooManyProviderTokenUpdates when a connection sees a new token less than 20
+    /// minutes after the previous one, and requests still in flight with the old token can reach the server after the
+    /// first one with the new token. So a renewed token goes to a new connection (whose first token is free) and the
+    /// old connection drains. False means the connection must be replaced.
     /// </summary>
-    private (ApnsConnection Connection, ApnsProviderToken Token) AlignToken(ApnsConnection connection, ApnsProviderToken token)
+    private static bool TryAlignToken(ApnsConnection connection, ref ApnsProviderToken token)
     {
-        while (true)
+        lock (connection.TokenLock)
         {
-            var now = _timeProvider.GetUtcNow();
-            lock (connection.TokenLock)
+            var current = connection.Token;
+            if (current is null)
             {
-                var current = connection.Token;
-                if (current is null || ReferenceEquals(current, token))
-                {
-                    connection.Token = token;
-                    connection.TokenSince = now;
-                    return (connection, token);
-                }
-
-                // A request that read the cache just before a renewal: the newer token is just as good.
-                if (current.IssuedAt > token.IssuedAt)
-                {
-                    return (connection, current);
-                }
-
-                if (now - connection.TokenSince >= ApnsProviderTokenCache.MinimumRenewalInterval)
-                {
-                    connection.Token = token;
-                    connection.TokenSince = now;
-                    return (connection, token);
-                }
+                connection.Token = token;
+                return true;
             }
 
-            _pool.Replace(connection);
-            connection.Release();
-            connection = _pool.Acquire();
-            if (ReferenceEquals(connection.Token, token))
+            if (ReferenceEquals(current, token))
             {
-                return (connection, token);
+                return true;
             }
+
+            if (current.IssuedAt >= token.IssuedAt)
+            {
+                // This request read the cache just before a renewal: the connection's newer token is just as good.
+                token = current;
+                return true;
+            }
+
+            return false;
         }
     }
 
@@ -518,7 +517,7 @@ public sealed class ApnsClient : IDisposable, IAsyncDisposable
             SslOptions = ssl,
             PlaintextStreamFilter = (context, _) => ValueTask.FromResult(
                 context.NegotiatedHttpVersion == HttpVersion.Version20
-                    ? new Http2SettingsObserverStream(context.PlaintextStream, connection.OnMaxConcurrentStreams)
+                    ? new Http2FrameObserverStream(context.PlaintextStream, connection.OnNewTransport())
                     : context.PlaintextStream),
         };
     }

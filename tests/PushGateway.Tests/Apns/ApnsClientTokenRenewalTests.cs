@@ -10,7 +10,9 @@ namespace PushGateway.Tests.Apns;
 /// </summary>
 public sealed class ApnsClientTokenRenewalTests
 {
-    private static readonly DateTimeOffset Start = new(2025, 6, 1, 8, 0, 0, TimeSpan.Zero);
+    // Near the real date: the simulator dates its TLS certificate from the clock it is given, and TLS checks it
+    // against the real one.
+    private static readonly DateTimeOffset Start = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -35,11 +37,14 @@ public sealed class ApnsClientTokenRenewalTests
         var changes = seen.Where((s, i) => i > 0 && s.Jwt != seen[i - 1].Jwt).Select(s => s.At.TotalMinutes).ToArray();
         Assert.Equal([50.0, 100.0], changes);
         Assert.Equal(Start.AddMinutes(50).ToUnixTimeSeconds(), ApnsProviderTokenCacheTests.Iat(seen[50].Jwt));
-        Assert.Equal(1, (await simulator.GetApnsCountersAsync(Ct))["connectionsOpened"]!.GetValue<int>());
+        // A connection presents one token: each renewal moved the client to a new connection.
+        var counters = await simulator.GetApnsCountersAsync(Ct);
+        Assert.Equal(3, counters["connectionsOpened"]!.GetValue<int>());
+        Assert.Equal(131, counters["accepted"]!.GetValue<int>());
     }
 
     [Fact]
-    public async Task SendAsync_ConnectionThatGotItsFirstTokenLate_IsReplacedInsteadOfChangingTokenTooSoon()
+    public async Task SendAsync_ConnectionThatGotItsFirstTokenLate_IsReplacedInsteadOfChangingToken()
     {
         var time = new FakeTimeProvider(Start);
         await using var simulator = await ApnsSimulator.StartAsync(time, cancellationToken: Ct);
@@ -60,7 +65,7 @@ public sealed class ApnsClientTokenRenewalTests
         Assert.True(earlyAfter.IsAccepted, earlyAfter.ToString());
         Assert.True(lateAfter.IsAccepted, lateAfter.ToString()); // not 429 TooManyProviderTokenUpdates
         var counters = await simulator.GetApnsCountersAsync(Ct);
-        Assert.Equal(3, counters["connectionsOpened"]!.GetValue<int>());
+        Assert.Equal(4, counters["connectionsOpened"]!.GetValue<int>());
         Assert.False(counters["byReason"]!.AsObject().ContainsKey("TooManyProviderTokenUpdates"));
     }
 
@@ -106,6 +111,39 @@ public sealed class ApnsClientTokenRenewalTests
 
         Assert.Equal((403, ApnsReason.ExpiredProviderToken, ApnsResponseClass.ProviderTokenExpired), (response.StatusCode, response.Reason, response.Class));
         Assert.NotEqual(jwt, cache.GetToken(credentials));
+    }
+
+    [Fact]
+    public async Task SendAsync_RenewalWhileManyRequestsAreInFlight_NeverGetsTooManyProviderTokenUpdates()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var simulator = await ApnsSimulator.StartAsync(time, cancellationToken: Ct);
+        await simulator.PutSettingsAsync(new JsonObject { ["latencyMs"] = 5 }, Ct);
+        var credentials = await simulator.AddKeyAsync(cancellationToken: Ct);
+        var cache = new ApnsProviderTokenCache(time);
+        var options = simulator.Options(timeProvider: time);
+        options.RequestTimeout = TimeSpan.FromHours(2); // request timeouts run on the fake clock too
+        await using var client = new ApnsClient(options, credentials, cache);
+        await client.SendAsync(ApnsTestData.Request(ApnsTestData.NewDeviceToken()), Ct);
+        time.Advance(TimeSpan.FromMinutes(49));
+
+        // Twenty senders keep requests in flight while the clock crosses the 50-minute renewal.
+        var sending = Enumerable.Range(0, 20).Select(async _ =>
+        {
+            var answers = new List<ApnsResponse>();
+            for (var i = 0; i < 15; i++)
+            {
+                answers.Add(await client.SendAsync(ApnsTestData.Request(ApnsTestData.NewDeviceToken()), Ct));
+            }
+
+            return answers;
+        }).ToArray();
+        await Task.Delay(30, Ct);
+        time.Advance(TimeSpan.FromMinutes(2));
+        var responses = (await Task.WhenAll(sending)).SelectMany(a => a).ToArray();
+
+        Assert.All(responses, r => Assert.True(r.IsAccepted, r.ToString()));
+        Assert.Equal(Start.AddMinutes(51).ToUnixTimeSeconds(), ApnsProviderTokenCacheTests.Iat(cache.GetToken(credentials)));
     }
 
     [Fact]

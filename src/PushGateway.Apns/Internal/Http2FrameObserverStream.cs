@@ -1,17 +1,29 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace PushGateway.Apns.Internal;
 
+/// <summary>What the client wants to know about the frames an HTTP/2 server sends.</summary>
+internal interface IHttp2FrameListener
+{
+    /// <summary>A SETTINGS frame (not an ACK) ended; <paramref name="maxConcurrentStreams"/> is null when it did not carry one.</summary>
+    void OnSettings(int? maxConcurrentStreams, bool isFirst);
+
+    /// <summary>A GOAWAY frame arrived: the connection takes no new streams.</summary>
+    void OnGoAway();
+}
+
 /// <summary>
 /// Passes an HTTP/2 connection's plaintext through unchanged while reading the frame headers the server sends, to
-/// learn its SETTINGS_MAX_CONCURRENT_STREAMS. <see cref="SocketsHttpHandler"/> honours that limit but does not expose it,
-/// and the client needs it to decide when another connection is worth opening (APNs changes the value at run time,
-/// down to 1 after a rejection, so a fixed guess would be wrong).
+/// learn its SETTINGS_MAX_CONCURRENT_STREAMS and see GOAWAY. <see cref="SocketsHttpHandler"/> honours the stream limit
+/// but does not expose it, and the client needs it to admit no more requests than the server allows (APNs changes the
+/// value at run time, down to 1 after a rejection) and to know when another connection is worth opening.
 /// </summary>
-internal sealed class Http2SettingsObserverStream(Stream inner, Action<int> onMaxConcurrentStreams) : Stream
+internal sealed class Http2FrameObserverStream(Stream inner, IHttp2FrameListener listener) : Stream
 {
     private const int FrameHeaderLength = 9;
     private const byte SettingsFrameType = 0x4;
+    private const byte GoAwayFrameType = 0x7;
     private const byte AckFlag = 0x1;
     private const ushort MaxConcurrentStreamsSetting = 0x3;
     private const int SettingLength = 6;
@@ -22,6 +34,8 @@ internal sealed class Http2SettingsObserverStream(Stream inner, Action<int> onMa
     private int _payloadRemaining;
     private bool _inSettingsPayload;
     private int _settingFill;
+    private int? _settingsMaxStreams;
+    private bool _seenSettings;
 
     public override bool CanRead => inner.CanRead;
 
@@ -92,6 +106,8 @@ internal sealed class Http2SettingsObserverStream(Stream inner, Action<int> onMa
         base.Dispose(disposing);
     }
 
+    // Most reads wait for the network: pool the state machine instead of allocating one per read.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> AwaitRead(ValueTask<int> read, Memory<byte> buffer)
     {
         var n = await read.ConfigureAwait(false);
@@ -118,8 +134,20 @@ internal sealed class Http2SettingsObserverStream(Stream inner, Action<int> onMa
                 _headerFill = 0;
                 var length = (_header[0] << 16) | (_header[1] << 8) | _header[2];
                 _payloadRemaining = length;
-                _inSettingsPayload = length > 0 && _header[3] == SettingsFrameType && (_header[4] & AckFlag) == 0;
+                var type = _header[3];
+                var isSettings = type == SettingsFrameType && (_header[4] & AckFlag) == 0;
+                _inSettingsPayload = length > 0 && isSettings;
                 _settingFill = 0;
+                _settingsMaxStreams = null;
+                if (isSettings && length == 0)
+                {
+                    EndSettings();
+                }
+                else if (type == GoAwayFrameType)
+                {
+                    listener.OnGoAway();
+                }
+
                 continue;
             }
 
@@ -132,6 +160,7 @@ internal sealed class Http2SettingsObserverStream(Stream inner, Action<int> onMa
                 if (_payloadRemaining == 0)
                 {
                     _inSettingsPayload = false;
+                    EndSettings();
                 }
             }
         }
@@ -154,8 +183,14 @@ internal sealed class Http2SettingsObserverStream(Stream inner, Action<int> onMa
             if (BinaryPrimitives.ReadUInt16BigEndian(_setting) == MaxConcurrentStreamsSetting)
             {
                 var value = BinaryPrimitives.ReadUInt32BigEndian(_setting.AsSpan(2));
-                onMaxConcurrentStreams((int)Math.Min(value, int.MaxValue));
+                _settingsMaxStreams = (int)Math.Min(value, int.MaxValue);
             }
         }
+    }
+
+    private void EndSettings()
+    {
+        listener.OnSettings(_settingsMaxStreams, !_seenSettings);
+        _seenSettings = true;
     }
 }
