@@ -72,12 +72,9 @@ internal static class GatewayApp
         var app = builder.Build();
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            StatusCodeSelector = ex => ex switch
-            {
-                BadHttpRequestException bad => bad.StatusCode,
-                NpgsqlException or TimeoutException => StatusCodes.Status503ServiceUnavailable,
-                _ => StatusCodes.Status500InternalServerError,
-            },
+            StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode
+                : IsDatabaseUnavailable(ex) ? StatusCodes.Status503ServiceUnavailable
+                : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
         app.UseRouting();
@@ -105,6 +102,20 @@ internal static class GatewayApp
         }
 
         return app;
+    }
+
+    /// <summary>The database is down or restarting (EF may wrap the Npgsql exception): 503, so clients retry.</summary>
+    internal static bool IsDatabaseUnavailable(Exception exception)
+    {
+        for (var ex = exception; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException or System.Data.Common.DbException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void PrintLocalBanner(WebApplication app, LocalMode.Settings local)

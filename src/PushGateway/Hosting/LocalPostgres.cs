@@ -18,6 +18,9 @@ internal sealed class LocalPostgres : IAsyncDisposable
     private readonly string? _runAs;
     private readonly bool _stopOnDispose;
 
+    /// <summary>The server options of the last start (port, listen address…), reused by <see cref="RestartAsync"/>.</summary>
+    private string _serverOptions = "";
+
     private LocalPostgres(string binDirectory, string dataDirectory, string? runAs, int port, string password, bool stopOnDispose)
     {
         _binDirectory = binDirectory;
@@ -189,8 +192,10 @@ internal sealed class LocalPostgres : IAsyncDisposable
         }
 
         log?.Invoke($"Starting PostgreSQL on 127.0.0.1:{port} (data {dataDirectory}, log {logFile})");
+        instance._serverOptions = string.Join(' ', options);
+        instance._logFile = logFile;
         await RunAsync(bin, "pg_ctl", runAs,
-            ["-D", dataDirectory, "-l", logFile, "-w", "-t", "120", "-o", string.Join(' ', options), "start"],
+            ["-D", dataDirectory, "-l", logFile, "-w", "-t", "120", "-o", instance._serverOptions, "start"],
             cancellationToken);
         return instance;
     }
@@ -219,7 +224,10 @@ internal sealed class LocalPostgres : IAsyncDisposable
         await RunAsync(_binDirectory, "pg_ctl", _runAs, ["-D", DataDirectory, "-m", "immediate", "-w", "stop"], cancellationToken);
 
     public async Task RestartAsync(CancellationToken cancellationToken) =>
-        await RunAsync(_binDirectory, "pg_ctl", _runAs, ["-D", DataDirectory, "-w", "-t", "120", "start"], cancellationToken);
+        await RunAsync(_binDirectory, "pg_ctl", _runAs,
+            ["-D", DataDirectory, "-l", _logFile ?? Path.Combine(DataDirectory, "restart.log"), "-w", "-t", "120", "-o", _serverOptions, "start"], cancellationToken);
+
+    private string? _logFile;
 
     public async ValueTask DisposeAsync()
     {

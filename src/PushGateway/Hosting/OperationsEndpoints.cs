@@ -28,7 +28,7 @@ internal static class OperationsEndpoints
             var body = new ReadinessResponse(ready ? "ready" : "not-migrated", "reachable", pending);
             return ready ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
-        catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+        catch (Exception ex) when (GatewayApp.IsDatabaseUnavailable(ex) || ex is InvalidOperationException)
         {
             return TypedResults.Json(new ReadinessResponse("unavailable", "unreachable", []), statusCode: StatusCodes.Status503ServiceUnavailable);
         }

@@ -30,7 +30,7 @@ public class DeliveryGateway : TestGateway
 
     public override async ValueTask InitializeAsync()
     {
-        Simulator = await SimulatorHost.StartAsync(new SimulatorOptions(), CancellationToken.None);
+        Simulator = await SimulatorHost.StartAsync(new SimulatorOptions { ReceivedCapacity = 100_000 }, CancellationToken.None);
         await base.InitializeAsync();
     }
 
@@ -81,10 +81,18 @@ public class DeliveryGateway : TestGateway
     {
         done ??= m => m["status"]!.GetValue<string>() == "completed";
         var deadline = DateTimeOffset.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        JsonObject message;
+        JsonObject message = [];
         do
         {
-            message = (await client.GetFromJsonAsync<JsonObject>($"v1/messages/{messageId}", cancellationToken))!;
+            var response = await client.GetAsync($"v1/messages/{messageId}", cancellationToken);
+            if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+                // The database is restarting (resilience tests): ask again.
+                await Task.Delay(200, cancellationToken);
+                continue;
+            }
+
+            message = (await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken))!;
             if (done(message))
             {
                 return message;
