@@ -10,15 +10,20 @@ if (Environment.GetEnvironmentVariable(ArraysPerPartition) is null)
     Environment.SetEnvironmentVariable(ArraysPerPartition, "1024");
 }
 
-return args is ["apns", .. var rest]
-    ? await ApnsBenchmark.RunAsync(BenchmarkArguments.Parse(rest))
-    : Usage();
+return args switch
+{
+    ["apns", .. var rest] => await ApnsBenchmark.RunAsync(BenchmarkArguments.Parse(rest)),
+    ["delivery", .. var rest] => await DeliveryBenchmark.RunAsync(rest),
+    _ => Usage(),
+};
 
 static int Usage()
 {
     Console.Error.WriteLine("""
         usage: dotnet run -c Release --project bench/PushGateway.Benchmarks -- apns
                  [--requests N] [--concurrency C] [--connections K] [--streams S] [--warmup W] [--payload BYTES] [--alloc-profile 1]
+               dotnet run -c Release --project bench/PushGateway.Benchmarks -- delivery
+                 [--fanout N] [--batch-messages M] [--batch-concurrency C]
         """);
     return 2;
 }

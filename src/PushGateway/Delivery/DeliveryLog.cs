@@ -3,13 +3,13 @@ namespace PushGateway.Delivery;
 /// <summary>Delivery log messages (event ids 2xxx). Device tokens appear only as short hashes, never in full.</summary>
 internal static partial class DeliveryLog
 {
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Delivery workers started (batch {BatchSize}, in flight {MaxInFlight}, lease {Lease})")]
-    public static partial void WorkersStarted(this ILogger logger, int batchSize, int maxInFlight, TimeSpan lease);
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Delivery workers started (batch {BatchSize}, in flight {MaxInFlight})")]
+    public static partial void WorkersStarted(this ILogger logger, int batchSize, int maxInFlight);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Delivery loop iteration failed; retrying")]
     public static partial void IterationFailed(this ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Writing {Count} delivery results failed; retrying")]
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Writing {Count} delivery results failed; those deliveries are due again")]
     public static partial void ResultWriteFailed(this ILogger logger, int count, Exception exception);
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Endpoint {EndpointId} (token {TokenHash}) disabled: {Reason}")]

@@ -29,9 +29,6 @@ internal sealed class DeliveryOptions
     /// <summary>How long an idle worker waits before looking for due deliveries again (new work in this process wakes it at once).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>A claimed delivery belongs to its worker this long; after a crash another worker takes it.</summary>
-    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
-
     /// <summary>Attempts before a delivery that keeps failing transiently ends failed.</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 10;
@@ -46,9 +43,10 @@ internal sealed class DeliveryOptions
     /// <summary>Per-request timeout towards APNs and FCM.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How many results are written to the database in one statement.</summary>
-    [Range(1, 10_000)]
-    public int ResultBatchSize { get; set; } = 1000;
+    /// <summary>Writers committing finished batches in parallel.</summary>
+    [Range(1, 16)]
+    public int ResultWriters { get; set; } = 2;
+
 }
 
 /// <summary>Provider endpoints and TLS trust (<c>Apns</c>, <c>Fcm</c>, <c>Providers</c> sections).</summary>

@@ -5,7 +5,10 @@ using PushGateway.Events;
 
 namespace PushGateway.Delivery;
 
-/// <summary>A delivery claimed by this worker, with its endpoint's current token (null when the endpoint is gone).</summary>
+/// <summary>
+/// A delivery claimed by this worker, with its endpoint's current token (null when the endpoint is gone).
+/// <see cref="Attempts"/> counts the attempt about to be made.
+/// </summary>
 internal sealed record ClaimedDelivery(
     long Id,
     Guid MessageId,
@@ -13,9 +16,38 @@ internal sealed record ClaimedDelivery(
     Guid ApplicationId,
     int Attempts,
     DateTimeOffset ExpiresAt,
-    DateTimeOffset Lease,
     string? Token,
     bool EndpointEnabled);
+
+/// <summary>
+/// Deliveries claimed together: their rows stay locked (FOR UPDATE) by this batch's open transaction until all of them
+/// have a result, which is then written and committed in the same transaction. Nobody else can take them meanwhile;
+/// if this process dies, the transaction dies with it and the rows are due again at once.
+/// </summary>
+internal sealed class ClaimedBatch(NpgsqlConnection connection, NpgsqlTransaction transaction, List<ClaimedDelivery> items) : IAsyncDisposable
+{
+    private readonly DeliveryResult?[] _results = new DeliveryResult?[items.Count];
+    private int _remaining = items.Count;
+
+    public NpgsqlConnection Connection { get; } = connection;
+    public NpgsqlTransaction Transaction { get; } = transaction;
+    public List<ClaimedDelivery> Items { get; } = items;
+
+    public IReadOnlyList<DeliveryResult> Results => _results!;
+
+    /// <summary>Records one result; true when it was the last one the batch waited for.</summary>
+    public bool Complete(int index, DeliveryResult result)
+    {
+        _results[index] = result;
+        return Interlocked.Decrement(ref _remaining) == 0;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Transaction.DisposeAsync();
+        await Connection.DisposeAsync();
+    }
+}
 
 internal sealed record EndpointDisable(Guid EndpointId, string TokenSent, string Reason, DateTimeOffset? Timestamp);
 
@@ -41,43 +73,70 @@ internal sealed record DeliveryResult(
 }
 
 /// <summary>
-/// The durable queue in PostgreSQL. Claims take due rows with FOR UPDATE SKIP LOCKED and lease them by pushing
-/// <c>next_attempt_at</c> forward, so concurrent workers (in this process or other replicas) never take the same row,
-/// and a crashed worker's rows come due again when the lease runs out. Results are written back in batches, each
-/// only if the row is still under this worker's lease.
+/// The durable queue in PostgreSQL. A claim takes due rows with SELECT … FOR UPDATE SKIP LOCKED in a transaction that
+/// stays open while they are sent, so concurrent workers (in this process or other replicas) never take the same row,
+/// and claiming writes nothing: no lease column to update, no index entries to add. The results are written in that
+/// same transaction, which commits. A crashed worker's transaction is rolled back by PostgreSQL and its rows are due
+/// again at once (sent twice only if they were in flight at the crash).
 /// </summary>
-internal sealed class DeliveryQueue(NpgsqlDataSource dataSource)
+internal sealed class DeliveryQueue(WorkerDatabase database)
 {
-    public async Task<List<ClaimedDelivery>> ClaimAsync(int limit, TimeSpan lease, Guid[] excludedApplications, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var leaseUntil = now + lease;
-        await using var command = dataSource.CreateCommand("""
-            WITH claimed AS (
-                UPDATE deliveries d SET next_attempt_at = @lease, attempts = d.attempts + 1
-                FROM (SELECT id FROM deliveries
-                      WHERE state = 'pending' AND next_attempt_at <= @now AND application_id <> ALL(@excluded)
-                      ORDER BY next_attempt_at
-                      LIMIT @limit
-                      FOR UPDATE SKIP LOCKED) due
-                WHERE d.id = due.id
-                RETURNING d.id, d.message_id, d.endpoint_id, d.application_id, d.attempts, d.expires_at)
-            SELECT c.id, c.message_id, c.endpoint_id, c.application_id, c.attempts, c.expires_at, e.token, coalesce(e.enabled, false)
-            FROM claimed c LEFT JOIN endpoints e ON e.id = c.endpoint_id
-            """);
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("lease", leaseUntil));
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("excluded", excludedApplications));
-        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
-        var claimed = new List<ClaimedDelivery>(limit);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            claimed.Add(new ClaimedDelivery(
-                reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetGuid(3), reader.GetInt32(4),
-                reader.GetFieldValue<DateTimeOffset>(5), leaseUntil, reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetBoolean(7)));
-        }
+    private readonly NpgsqlDataSource dataSource = database.DataSource;
 
-        return claimed;
+    /// <summary>Claims up to <paramref name="limit"/> due deliveries in a new transaction; null when none are due.</summary>
+    public async Task<ClaimedBatch?> ClaimAsync(int limit, Guid[] excludedApplications, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        NpgsqlTransaction? transaction = null;
+        try
+        {
+            transaction = await connection.BeginTransactionAsync(cancellationToken);
+            // The CTE walks the queue's partial index in due order and locks what it takes; only then are the
+            // endpoints joined (for the current token).
+            await using var command = new NpgsqlCommand("""
+                WITH claimed AS (
+                    SELECT id, message_id, endpoint_id, application_id, attempts, expires_at
+                    FROM deliveries
+                    WHERE state = 'pending' AND next_attempt_at <= @now AND application_id <> ALL(@excluded)
+                    ORDER BY next_attempt_at
+                    LIMIT @limit
+                    FOR UPDATE SKIP LOCKED)
+                SELECT c.id, c.message_id, c.endpoint_id, c.application_id, c.attempts + 1, c.expires_at, e.token, coalesce(e.enabled, false)
+                FROM claimed c LEFT JOIN endpoints e ON e.id = c.endpoint_id
+                """, connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("excluded", excludedApplications));
+            command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+            var claimed = new List<ClaimedDelivery>(limit);
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    claimed.Add(new ClaimedDelivery(
+                        reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetGuid(3), reader.GetInt32(4),
+                        reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetBoolean(7)));
+                }
+            }
+
+            if (claimed.Count == 0)
+            {
+                await transaction.DisposeAsync();
+                await connection.DisposeAsync();
+                return null;
+            }
+
+            return new ClaimedBatch(connection, transaction, claimed);
+        }
+        catch
+        {
+            if (transaction is not null)
+            {
+                await transaction.DisposeAsync();
+            }
+
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 
     public async Task<Dictionary<Guid, MessageInfo>> LoadMessagesAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
@@ -109,29 +168,28 @@ internal sealed class DeliveryQueue(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Writes a batch of results in one transaction: the delivery rows (those still under our lease), the endpoint
+    /// Writes a batch's results in its transaction and commits: the delivery rows, the endpoint
     /// disables (with the 410-timestamp rule and only if the token is still the one that failed), the application
     /// disables (holding their pending deliveries), and the events they raise.
     /// </summary>
-    public async Task<WriteSummary> WriteAsync(IReadOnlyList<DeliveryResult> results, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<WriteSummary> CompleteAsync(ClaimedBatch batch, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-
+        var connection = batch.Connection;
+        var transaction = batch.Transaction;
+        var results = batch.Results;
         var written = new HashSet<long>();
         await using (var update = new NpgsqlCommand("""
             UPDATE deliveries d
             SET state = u.state, attempts = u.attempts, next_attempt_at = u.next_at, last_attempt_at = coalesce(u.last_at, d.last_attempt_at),
                 completed_at = u.completed_at, provider_status = coalesce(u.status, d.provider_status),
                 provider_reason = coalesce(u.reason, d.provider_reason), provider_id = coalesce(u.pid, d.provider_id)
-            FROM unnest(@ids, @leases, @states, @attempts, @next, @last, @completed, @statuses, @reasons, @pids)
-                 AS u(id, lease, state, attempts, next_at, last_at, completed_at, status, reason, pid)
-            WHERE d.id = u.id AND d.next_attempt_at = u.lease
+            FROM unnest(@ids, @states, @attempts, @next, @last, @completed, @statuses, @reasons, @pids)
+                 AS u(id, state, attempts, next_at, last_at, completed_at, status, reason, pid)
+            WHERE d.id = u.id
             RETURNING d.id
             """, connection, transaction))
         {
             update.Parameters.Add(new NpgsqlParameter<long[]>("ids", results.Select(r => r.Delivery.Id).ToArray()));
-            update.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("leases", results.Select(r => r.Delivery.Lease).ToArray()));
             update.Parameters.Add(new NpgsqlParameter<string[]>("states", results.Select(r => r.State).ToArray()));
             update.Parameters.Add(new NpgsqlParameter<int[]>("attempts", results.Select(r => r.Attempts).ToArray()));
             update.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("next", results.Select(r => r.NextAttemptAt).ToArray()));
@@ -229,11 +287,13 @@ internal sealed class DeliveryQueue(NpgsqlDataSource dataSource)
                 summary.ApplicationsDisabled.Add((disable.ApplicationId, disable.Reason));
             }
 
-            // Whether or not we were the ones to disable it, its waiting deliveries wait for the fix.
+            // Whether or not we were the ones to disable it, its waiting deliveries wait for the fix. Rows other
+            // batches hold are skipped: they come back with the same credential failure and are held then.
             await using var hold = new NpgsqlCommand("""
-                UPDATE deliveries d SET state = 'held'
-                FROM applications a
-                WHERE a.id = @id AND NOT a.enabled AND d.application_id = a.id AND d.state = 'pending' AND d.next_attempt_at <= @now
+                UPDATE deliveries SET state = 'held'
+                WHERE id IN (SELECT d.id FROM deliveries d JOIN applications a ON a.id = d.application_id
+                             WHERE a.id = @id AND NOT a.enabled AND d.state = 'pending' AND d.next_attempt_at <= @now
+                             FOR UPDATE OF d SKIP LOCKED)
                 """, connection, transaction);
             hold.Parameters.Add(new NpgsqlParameter<Guid>("id", disable.ApplicationId));
             hold.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
@@ -304,6 +364,21 @@ internal sealed class DeliveryQueue(NpgsqlDataSource dataSource)
     };
 
     private static string? Truncate(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
+}
+
+/// <summary>
+/// The workers' own connection pool. Its sessions commit asynchronously (<c>synchronous_commit = off</c>): a claim or
+/// a result lost in a database crash only means the delivery is sent again (at least once), and not waiting for a WAL
+/// flush per batch keeps the queue moving. Accepting messages stays fully durable: the API uses the default pool.
+/// </summary>
+internal sealed class WorkerDatabase(NpgsqlDataSource dataSource) : IAsyncDisposable
+{
+    public NpgsqlDataSource DataSource { get; } = dataSource;
+
+    public static WorkerDatabase Create(string connectionString) => new(new NpgsqlDataSourceBuilder(
+        new NpgsqlConnectionStringBuilder(connectionString) { Options = "-c synchronous_commit=off", ApplicationName = "pushgateway-worker" }.ConnectionString).Build());
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 }
 
 internal sealed class WriteSummary(List<DeliveryResult> written)

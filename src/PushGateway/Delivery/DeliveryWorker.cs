@@ -23,11 +23,13 @@ internal sealed class DeliveryWorker(
     ILogger<DeliveryWorker> logger) : BackgroundService
 {
     private readonly DeliveryOptions _options = optionsAccessor.Value;
-    private readonly Channel<DeliveryResult> _results = Channel.CreateUnbounded<DeliveryResult>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<ClaimedBatch> _completed = Channel.CreateUnbounded<ClaimedBatch>();
     private readonly ConcurrentDictionary<Guid, Lane> _lanes = new();
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _providerSlots = new();
     private readonly ConcurrentDictionary<Guid, MessageInfo> _messages = new();
     private readonly SemaphoreSlim _capacityFreed = new(0);
+    /// <summary>Cancels requests already sent to a provider only when shutdown's grace period is over.</summary>
+    private readonly CancellationTokenSource _abortSends = new();
     private int _inFlight;
 
     private sealed class Lane(int concurrency)
@@ -38,10 +40,9 @@ internal sealed class DeliveryWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        logger.WorkersStarted(_options.BatchSize, _options.MaxInFlight, _options.LeaseDuration);
+        logger.WorkersStarted(_options.BatchSize, _options.MaxInFlight);
         using var writerStop = new CancellationTokenSource();
-        var writer = Task.Run(() => WriteLoopAsync(writerStop.Token), CancellationToken.None);
-        var sends = new ConcurrentDictionary<Task, byte>();
+        var writers = Task.WhenAll(Enumerable.Range(0, _options.ResultWriters).Select(_ => Task.Run(() => WriteLoopAsync(writerStop.Token), CancellationToken.None)));
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -56,25 +57,30 @@ internal sealed class DeliveryWorker(
                     }
 
                     var excluded = _lanes.Where(l => Volatile.Read(ref l.Value.Waiting) >= 2 * _options.PerApplicationConcurrency).Select(l => l.Key).ToArray();
-                    var now = time.UtcNow();
-                    var claimed = await queue.ClaimAsync(Math.Min(capacity, _options.BatchSize), _options.LeaseDuration, excluded, now, stoppingToken);
-                    if (claimed.Count == 0)
+                    var batch = await queue.ClaimAsync(Math.Min(capacity, _options.BatchSize), excluded, time.UtcNow(), stoppingToken);
+                    if (batch is null)
                     {
                         await signal.WaitAsync(_options.PollInterval, stoppingToken);
                         continue;
                     }
 
-                    Interlocked.Add(ref _inFlight, claimed.Count);
-                    var applications = await clients.GetAsync(claimed.Select(c => c.ApplicationId).Distinct().ToList(), stoppingToken);
-                    var messages = await GetMessagesAsync(claimed, stoppingToken);
-                    foreach (var delivery in claimed)
+                    Interlocked.Add(ref _inFlight, batch.Items.Count);
+                    try
                     {
-                        var send = ProcessAsync(delivery, applications.GetValueOrDefault(delivery.ApplicationId), messages.GetValueOrDefault(delivery.MessageId), stoppingToken);
-                        if (!send.IsCompleted)
+                        var applications = await clients.GetAsync(batch.Items.Select(c => c.ApplicationId).Distinct().ToList(), stoppingToken);
+                        var messages = await GetMessagesAsync(batch.Items, stoppingToken);
+                        for (var i = 0; i < batch.Items.Count; i++)
                         {
-                            sends.TryAdd(send, 0);
-                            _ = send.ContinueWith(t => sends.TryRemove(t, out _), TaskScheduler.Default);
+                            var delivery = batch.Items[i];
+                            _ = ProcessAsync(batch, i, applications.GetValueOrDefault(delivery.ApplicationId), messages.GetValueOrDefault(delivery.MessageId), stoppingToken);
                         }
+                    }
+                    catch
+                    {
+                        // Nothing was sent: roll back, the rows are due again.
+                        Interlocked.Add(ref _inFlight, -batch.Items.Count);
+                        await batch.DisposeAsync();
+                        throw;
                     }
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -83,7 +89,7 @@ internal sealed class DeliveryWorker(
                 }
                 catch (Exception ex)
                 {
-                    // Database restarts and the like: keep going; claimed rows come back when their lease runs out.
+                    // Database restarts and the like: keep going; claimed rows were released with their transaction.
                     logger.IterationFailed(ex);
                     try
                     {
@@ -98,11 +104,18 @@ internal sealed class DeliveryWorker(
         }
         finally
         {
-            // Let the sends that are under way finish (they release what they had not started), then flush results.
-            await Task.WhenAny(Task.WhenAll(sends.Keys), Task.Delay(TimeSpan.FromSeconds(15), CancellationToken.None));
-            _results.Writer.TryComplete();
+            // Sends under way finish (those not started give their rows back), batches are written, then we stop.
+            var deadline = DateTimeOffset.UtcNow.AddSeconds(15);
+            while (Volatile.Read(ref _inFlight) > 0 && DateTimeOffset.UtcNow < deadline)
+            {
+                await Task.Delay(50, CancellationToken.None);
+            }
+
+            await _abortSends.CancelAsync();
+
+            _completed.Writer.TryComplete();
             writerStop.CancelAfter(TimeSpan.FromSeconds(15));
-            await writer;
+            await writers;
         }
     }
 
@@ -139,8 +152,19 @@ internal sealed class DeliveryWorker(
         return result;
     }
 
-    private async Task ProcessAsync(ClaimedDelivery delivery, ApplicationState? app, MessageInfo? message, CancellationToken stoppingToken)
+    private async Task ProcessAsync(ClaimedBatch batch, int index, ApplicationState? app, MessageInfo? message, CancellationToken stoppingToken)
     {
+        var delivery = batch.Items[index];
+        void Post(DeliveryResult result)
+        {
+            if (batch.Complete(index, result) && !_completed.Writer.TryWrite(batch))
+            {
+                // Only after shutdown gave up waiting: the transaction rolls back and the rows are due again.
+                Interlocked.Add(ref _inFlight, -batch.Items.Count);
+                _ = batch.DisposeAsync().AsTask();
+            }
+        }
+
         var now = time.UtcNow();
         // The claim counted an attempt; these outcomes did not make one.
         var notAttempted = delivery.Attempts - 1;
@@ -176,20 +200,15 @@ internal sealed class DeliveryWorker(
             providerTaken = true;
 
             now = time.UtcNow();
-            if (now > delivery.Lease - _options.LeaseDuration / 4)
-            {
-                // Waited here so long that the lease is nearly over: leave it to whoever claims it next.
-                Post(new DeliveryResult(delivery, DeliveryStates.Pending, notAttempted, now, null, null, null, null, null));
-                return;
-            }
-
             DeliveryOutcome outcome;
             var started = time.GetTimestamp();
             try
             {
-                outcome = await app.Sender.SendAsync(message, delivery.Token, now, stoppingToken);
+                // Not the stopping token: a request on its way is allowed to finish during shutdown, so that its
+                // answer is recorded rather than the notification sent twice.
+                outcome = await app.Sender.SendAsync(message, delivery.Token, now, _abortSends.Token);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (_abortSends.IsCancellationRequested)
             {
                 throw;
             }
@@ -203,7 +222,7 @@ internal sealed class DeliveryWorker(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutting down before it was sent: give it back at once.
+            // Shutting down before it was sent (or past the grace period): give it back at once.
             Post(new DeliveryResult(delivery, DeliveryStates.Pending, notAttempted, time.UtcNow(), null, null, null, null, null));
         }
         finally
@@ -273,35 +292,17 @@ internal sealed class DeliveryWorker(
         return TimeSpan.FromMilliseconds(capped * (0.5 + Random.Shared.NextDouble() / 2));
     }
 
-    private void Post(DeliveryResult result)
-    {
-        if (!_results.Writer.TryWrite(result))
-        {
-            // Only after shutdown completed the channel; the lease brings the row back.
-            Interlocked.Decrement(ref _inFlight);
-        }
-    }
-
     private async Task WriteLoopAsync(CancellationToken stop)
     {
-        var batch = new List<DeliveryResult>(_options.ResultBatchSize);
         try
         {
-            while (await _results.Reader.WaitToReadAsync(stop))
+            await foreach (var batch in _completed.Reader.ReadAllAsync(stop))
             {
-                batch.Clear();
-                while (batch.Count < _options.ResultBatchSize && _results.Reader.TryRead(out var result))
-                {
-                    batch.Add(result);
-                }
-
-                while (true)
+                await using (batch)
                 {
                     try
                     {
-                        var summary = await queue.WriteAsync(batch, time.UtcNow(), stop);
-                        Report(summary);
-                        break;
+                        Report(await queue.CompleteAsync(batch, time.UtcNow(), stop));
                     }
                     catch (OperationCanceledException) when (stop.IsCancellationRequested)
                     {
@@ -309,19 +310,19 @@ internal sealed class DeliveryWorker(
                     }
                     catch (Exception ex)
                     {
-                        // The database may be restarting: keep the results and try again.
-                        logger.ResultWriteFailed(batch.Count, ex);
-                        await Task.Delay(TimeSpan.FromSeconds(1), time, stop);
+                        // The database went away mid-batch: the transaction is gone and its rows are due again (the ones
+                        // already sent will be sent again: at least once).
+                        logger.ResultWriteFailed(batch.Items.Count, ex);
                     }
                 }
 
-                Interlocked.Add(ref _inFlight, -batch.Count);
+                Interlocked.Add(ref _inFlight, -batch.Items.Count);
                 _capacityFreed.Release();
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            // Shutdown grace is over; unwritten results come back through their leases.
+            // Shutdown grace is over; what was not written rolls back and is sent again later.
         }
     }
 

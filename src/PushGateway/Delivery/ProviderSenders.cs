@@ -38,8 +38,9 @@ internal sealed record ApplicationState(Guid Id, string Platform, bool Enabled, 
 /// Provider clients per application, built from the decrypted credentials and rebuilt when the credentials version
 /// changes (rotation, environment change). Applications sharing a .p8 key share its provider token.
 /// </summary>
-internal sealed class ProviderClients(NpgsqlDataSource dataSource, SecretBox secrets, ProviderOptions providers, DeliveryOptions options, TimeProvider time, ILogger<ProviderClients> logger) : IAsyncDisposable
+internal sealed class ProviderClients(WorkerDatabase database, SecretBox secrets, ProviderOptions providers, DeliveryOptions options, TimeProvider time, ILogger<ProviderClients> logger) : IAsyncDisposable
 {
+    private readonly NpgsqlDataSource dataSource = database.DataSource;
     private readonly ConcurrentDictionary<Guid, ApplicationState> _applications = new();
     private readonly ApnsProviderTokenCache _tokens = new(time);
 

@@ -49,6 +49,7 @@ internal static class GatewayApp
         builder.Services.AddScoped<EndpointRegistry>();
         builder.Services.AddSingleton<DeliverySignal>();
         builder.Services.AddSingleton<MessageAcceptor>();
+        builder.Services.AddSingleton(_ => WorkerDatabase.Create(connectionString));
         builder.Services.AddSingleton<DeliveryQueue>();
         builder.Services.AddSingleton<DeliveryMetrics>();
         builder.Services.AddSingleton(ProviderOptions.Bind(builder.Configuration));

@@ -24,7 +24,6 @@ public class DeliveryGateway : TestGateway
         ["Delivery:RetryBaseDelay"] = "00:00:00.100",
         ["Delivery:RetryMaxDelay"] = "00:00:02",
         ["Delivery:SweepInterval"] = "00:00:00.200",
-        ["Delivery:LeaseDuration"] = "00:00:30",
         ["Delivery:RequestTimeout"] = "00:00:05",
     };
 

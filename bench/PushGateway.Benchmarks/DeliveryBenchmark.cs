@@ -1,0 +1,391 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Npgsql;
+using PushGateway.Hosting;
+using PushGateway.Migrations;
+using PushGateway.Simulator;
+
+namespace PushGateway.Benchmarks;
+
+/// <summary>
+/// End-to-end delivery throughput: PostgreSQL (a private cluster from the local binaries), the gateway as its own
+/// process, and the APNs simulator, all on this machine. (a) one topic message fanned out to N endpoints; (b) M
+/// single-endpoint messages sent through the batch route, 500 per request. "Done" means every delivery reached a final
+/// state in the database: accepted → provider answered → result recorded. Also reports the gateway's peak memory.
+/// </summary>
+internal static class DeliveryBenchmark
+{
+    private const string AdminKey = "benchmark-admin-key-0123456789";
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        var fanOut = Option(args, "--fanout", 100_000);
+        var batchMessages = Option(args, "--batch-messages", 50_000);
+        var batchConcurrency = Option(args, "--batch-concurrency", 4);
+        var root = Path.Combine(Path.GetTempPath(), "pushgateway-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        Console.WriteLine($"PushGateway delivery benchmark: fan-out {fanOut:N0}, batch route {batchMessages:N0} messages; data in {root}");
+
+        await using var postgres = await LocalPostgres.StartAsync(root, new Dictionary<string, string>
+        {
+            ["shared_buffers"] = "256MB",
+            ["max_wal_size"] = "2GB",
+            ["checkpoint_timeout"] = "15min",
+            ["shared_preload_libraries"] = "pg_stat_statements",
+        }, stopOnDispose: true, log: Console.WriteLine, CancellationToken.None);
+        try
+        {
+            await postgres.EnsureDatabaseAsync("bench", CancellationToken.None);
+            var connectionString = postgres.ConnectionString("bench");
+            await DatabaseMigrator.MigrateAsync(connectionString, CancellationToken.None);
+
+            await using var simulator = await SimulatorHost.StartAsync(new SimulatorOptions { RecordRequests = false, MaxConcurrentStreams = 100 });
+            using var gateway = StartGateway(connectionString, simulator);
+            using var http = new HttpClient { BaseAddress = gateway.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+            await WaitReadyAsync(http, gateway.Process);
+
+            var (projectKey, appId, projectId) = await SetUpAsync(http, simulator);
+            using var api = new HttpClient { BaseAddress = gateway.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+            api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", projectKey);
+            await using var dataSource = NpgsqlDataSource.Create(connectionString);
+            var endpoints = Math.Max(fanOut, batchMessages);
+            Console.WriteLine($"seeding {endpoints:N0} endpoints and the topic …");
+            await SeedAsync(dataSource, projectId, appId, endpoints, fanOut);
+
+            // Warm-up: a small fan-out so JIT, connections and provider tokens are in place before measuring.
+            await RunFanOutAsync(api, dataSource, "warmup", expected: 1000);
+
+            var accepted0 = simulator.State.GetCounters().Apns.Accepted;
+            var cpu0 = CpuSnapshot.Take(gateway.Process);
+            var (fanOutSeconds, acceptSeconds) = await RunFanOutAsync(api, dataSource, "everyone", fanOut);
+            var fanOutCpu = CpuSnapshot.Take(gateway.Process) - cpu0;
+            var fanOutSent = simulator.State.GetCounters().Apns.Accepted - accepted0;
+            Console.WriteLine();
+            Console.WriteLine($"(a) topic fan-out to {fanOut:N0} endpoints");
+            Console.WriteLine($"    accept (202) took        {acceptSeconds * 1000:F0} ms");
+            Console.WriteLine($"    accepted → all recorded  {fanOutSeconds:F2} s");
+            Console.WriteLine($"    throughput               {fanOut / fanOutSeconds:N0} deliveries/s");
+            Console.WriteLine($"    simulator accepted       {fanOutSent:N0}");
+            Console.WriteLine($"    CPU seconds              {fanOutCpu}");
+
+            accepted0 = simulator.State.GetCounters().Apns.Accepted;
+            cpu0 = CpuSnapshot.Take(gateway.Process);
+            var (batchSeconds, batchAcceptSeconds) = await RunBatchAsync(api, dataSource, batchMessages, batchConcurrency);
+            var batchCpu = CpuSnapshot.Take(gateway.Process) - cpu0;
+            var batchSent = simulator.State.GetCounters().Apns.Accepted - accepted0;
+            Console.WriteLine();
+            Console.WriteLine($"(b) {batchMessages:N0} single-endpoint messages through POST /v1/messages/batch (500 per request, {batchConcurrency} requests at a time)");
+            Console.WriteLine($"    all accepted after       {batchAcceptSeconds:F2} s ({batchMessages / batchAcceptSeconds:N0} messages/s accepted)");
+            Console.WriteLine($"    first send → all recorded {batchSeconds:F2} s");
+            Console.WriteLine($"    throughput               {batchMessages / batchSeconds:N0} messages/s");
+            Console.WriteLine($"    simulator accepted       {batchSent:N0}");
+            Console.WriteLine($"    CPU seconds              {batchCpu}");
+
+            if (args.Contains("--statements"))
+            {
+                await using var statements = dataSource.CreateCommand("""
+                    CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+                    SELECT calls, round(total_exec_time)::bigint, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+                    FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12
+                    """);
+                await using var reader = await statements.ExecuteReaderAsync();
+                Console.WriteLine("\ntop statements (calls, total ms, rows, query):");
+                while (await reader.ReadAsync())
+                {
+                    Console.WriteLine($"  {reader.GetInt64(0),7} {reader.GetInt64(1),7} {reader.GetInt64(2),8}  {reader.GetString(3)}");
+                }
+            }
+
+            var peak = PeakMemoryMegabytes(gateway.Process.Id);
+            Console.WriteLine();
+            Console.WriteLine($"gateway peak memory (VmHWM): {peak:F0} MB");
+            gateway.Process.Kill(entireProcessTree: true);
+            var ok = fanOutSent >= fanOut && batchSent >= batchMessages;
+            if (!ok)
+            {
+                Console.Error.WriteLine("FAILED: the simulator did not receive every notification.");
+            }
+
+            return ok ? 0 : 1;
+        }
+        finally
+        {
+            try
+            {
+                await postgres.StopAsync(CancellationToken.None);
+                Directory.Delete(root, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or LocalPostgresUnavailableException)
+            {
+            }
+        }
+    }
+
+    private static async Task<(double Seconds, double AcceptSeconds)> RunFanOutAsync(HttpClient api, NpgsqlDataSource dataSource, string topic, int expected)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var response = await api.PostAsJsonAsync("v1/messages", new { target = new { topic }, notification = new { title = "Benchmark", body = "Fan-out" } });
+        var acceptSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var body = await response.Content.ReadFromJsonAsync<JsonObject>();
+        if (!response.IsSuccessStatusCode || body!["targetCount"]!.GetValue<int>() != expected)
+        {
+            throw new InvalidOperationException($"fan-out refused: {(int)response.StatusCode} {body}");
+        }
+
+        var messageId = body["id"]!.GetValue<Guid>();
+        await WaitForFinalAsync(dataSource, "message_id = @m", p => p.AddWithValue("m", messageId), expected);
+        return (Stopwatch.GetElapsedTime(started).TotalSeconds, acceptSeconds);
+    }
+
+    private static async Task<(double Seconds, double AcceptSeconds)> RunBatchAsync(HttpClient api, NpgsqlDataSource dataSource, int count, int concurrency)
+    {
+        var ids = new List<Guid>(count);
+        await using (var command = dataSource.CreateCommand("SELECT id FROM endpoints ORDER BY id LIMIT @n"))
+        {
+            command.Parameters.AddWithValue("n", count);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                ids.Add(reader.GetGuid(0));
+            }
+        }
+
+        var bodies = ids.Chunk(500).Select(chunk =>
+        {
+            var builder = new StringBuilder("{\"messages\":[");
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                builder.Append(i == 0 ? "" : ",")
+                    .Append("{\"target\":{\"endpointId\":\"").Append(chunk[i]).Append("\"},\"notification\":{\"title\":\"Hi\",\"body\":\"Your order ")
+                    .Append(i).Append(" shipped\"},\"data\":{\"order\":\"").Append(i).Append("\"}}");
+            }
+
+            return builder.Append("]}").ToString();
+        }).ToList();
+
+        var since = DateTimeOffset.UtcNow;
+        var started = Stopwatch.GetTimestamp();
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < bodies.Count)
+            {
+                var response = await api.PostAsync("v1/messages/batch", new StringContent(bodies[index], Encoding.UTF8, "application/json"));
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new InvalidOperationException($"batch refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                }
+            }
+        }));
+        var acceptSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        await WaitForFinalAsync(dataSource, "message_id IN (SELECT id FROM messages WHERE created_at >= @since AND target_kind = 'endpoint')",
+            p => p.AddWithValue("since", since.AddSeconds(-1)), count);
+        return (Stopwatch.GetElapsedTime(started).TotalSeconds, acceptSeconds);
+    }
+
+    private static async Task WaitForFinalAsync(NpgsqlDataSource dataSource, string where, Action<NpgsqlParameterCollection> bind, int expected)
+    {
+        // Cheap while running (the queue's partial index answers "is anything left?"), exact once at the end, so the
+        // measuring itself does not load PostgreSQL.
+        var deadline = DateTimeOffset.UtcNow.AddMinutes(10);
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            await using var pending = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM deliveries WHERE state IN ('pending', 'held'))");
+            if (!(bool)(await pending.ExecuteScalarAsync())!)
+            {
+                await using var command = dataSource.CreateCommand(
+                    $"SELECT count(*) FILTER (WHERE state IN ('delivered', 'failed', 'expired', 'skipped')), count(*) FILTER (WHERE state IN ('failed', 'expired', 'skipped')) FROM deliveries WHERE {where}");
+                bind(command.Parameters);
+                await using var reader = await command.ExecuteReaderAsync();
+                await reader.ReadAsync();
+                if (reader.GetInt64(0) < expected)
+                {
+                    throw new InvalidOperationException($"only {reader.GetInt64(0)} of {expected} deliveries were queued");
+                }
+
+                if (reader.GetInt64(1) > 0)
+                {
+                    Console.Error.WriteLine($"warning: {reader.GetInt64(1)} deliveries did not end delivered");
+                }
+
+                return;
+            }
+
+            await Task.Delay(25);
+        }
+
+        throw new TimeoutException("deliveries did not finish in 10 minutes");
+    }
+
+    private static async Task<(string Key, Guid AppId, Guid ProjectId)> SetUpAsync(HttpClient http, SimulatorHost simulator)
+    {
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        var project = await (await http.PostAsJsonAsync("v1/projects", new { name = "bench" })).Content.ReadFromJsonAsync<JsonObject>();
+        var projectId = project!["id"]!.GetValue<Guid>();
+        var key = await (await http.PostAsJsonAsync($"v1/projects/{projectId}/api-keys", new { name = "bench" })).Content.ReadFromJsonAsync<JsonObject>();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key!["key"]!.GetValue<string>());
+        var apnsKey = simulator.State.AddApnsKey(new ApnsKeyRequest { TeamId = "TEAM123456" });
+        var app = await (await http.PostAsJsonAsync("v1/applications", new
+        {
+            name = "bench-ios",
+            platform = "apns",
+            environment = "production",
+            credentials = new { type = "token", teamId = apnsKey.TeamId, keyId = apnsKey.KeyId, privateKey = apnsKey.PrivateKeyPem, bundleId = "com.example.bench" },
+        })).Content.ReadFromJsonAsync<JsonObject>();
+        return (key["key"]!.GetValue<string>(), app!["id"]!.GetValue<Guid>(), projectId);
+    }
+
+    private static async Task SeedAsync(NpgsqlDataSource dataSource, Guid projectId, Guid appId, int endpoints, int fanOut)
+    {
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO topics (id, project_id, name, created_at) VALUES (gen_random_uuid(), @p, 'everyone', now()), (gen_random_uuid(), @p, 'warmup', now());
+            INSERT INTO endpoints (id, project_id, application_id, token, enabled, created_at, updated_at, token_updated_at)
+            SELECT gen_random_uuid(), @p, @a, md5(g::text) || md5('x' || g::text), true, now(), now(), now() FROM generate_series(1, @n) g;
+            INSERT INTO topic_subscriptions (topic_id, endpoint_id, created_at)
+            SELECT t.id, e.id, now() FROM (SELECT id FROM endpoints ORDER BY id LIMIT @fanout) e, topics t WHERE t.project_id = @p AND t.name = 'everyone';
+            INSERT INTO topic_subscriptions (topic_id, endpoint_id, created_at)
+            SELECT t.id, e.id, now() FROM (SELECT id FROM endpoints ORDER BY id DESC LIMIT 1000) e, topics t WHERE t.project_id = @p AND t.name = 'warmup';
+            ANALYZE;
+            """);
+        command.Parameters.AddWithValue("p", projectId);
+        command.Parameters.AddWithValue("a", appId);
+        command.Parameters.AddWithValue("n", endpoints);
+        command.Parameters.AddWithValue("fanout", fanOut);
+        command.CommandTimeout = 600;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private sealed record RunningGateway(Process Process, Uri BaseAddress) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+            }
+
+            Process.Dispose();
+        }
+    }
+
+    private static RunningGateway StartGateway(string connectionString, SimulatorHost simulator)
+    {
+        var port = System.Net.Sockets.TcpListener.Create(0) is var l ? Free(l) : 0;
+        var startInfo = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "PushGateway.dll"));
+        var env = startInfo.Environment;
+        env["ConnectionStrings__PushGateway"] = connectionString + ";Maximum Pool Size=40";
+        env["PushGateway__AdminKey"] = AdminKey;
+        env["PushGateway__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        env["Urls"] = $"http://127.0.0.1:{port}";
+        env["Apns__ProductionUrl"] = simulator.ApnsProductionUrl.ToString();
+        env["Apns__SandboxUrl"] = simulator.ApnsSandboxUrl.ToString();
+        env["Providers__TrustedCertificatePath"] = simulator.CertificatePath;
+        env["Logging__LogLevel__Default"] = "Warning";
+        env["DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION"] = "1024";
+        var process = Process.Start(startInfo)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.WriteLine("  [gateway] " + e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.WriteLine("  [gateway] " + e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new RunningGateway(process, new Uri($"http://127.0.0.1:{port}/"));
+    }
+
+    private static int Free(System.Net.Sockets.TcpListener listener)
+    {
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private static async Task WaitReadyAsync(HttpClient http, Process process)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException("the gateway exited");
+            }
+
+            try
+            {
+                if ((await http.GetAsync("readyz")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException("the gateway did not get ready");
+    }
+
+    private static double PeakMemoryMegabytes(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+            }
+        }
+
+        return double.NaN;
+    }
+
+    /// <summary>CPU time used so far by the gateway process, this process (simulator + load driver) and PostgreSQL.</summary>
+    private sealed record CpuSnapshot(double Gateway, double Driver, double Postgres)
+    {
+        public static CpuSnapshot Take(Process gateway)
+        {
+            gateway.Refresh();
+            double postgres = 0;
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    var name = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
+                    if (name.StartsWith("postgres", StringComparison.Ordinal))
+                    {
+                        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                        postgres += (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / 100;
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException)
+                {
+                }
+            }
+
+            return new CpuSnapshot(gateway.TotalProcessorTime.TotalSeconds, Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, postgres);
+        }
+
+        public static CpuSnapshot operator -(CpuSnapshot a, CpuSnapshot b) => new(a.Gateway - b.Gateway, a.Driver - b.Driver, a.Postgres - b.Postgres);
+
+        public override string ToString() =>
+            FormattableString.Invariant($"gateway {Gateway:F1}, PostgreSQL {Postgres:F1}, simulator+driver {Driver:F1}");
+    }
+
+    private static int Option(IReadOnlyList<string> args, string name, int fallback)
+    {
+        for (var i = 0; i < args.Count - 1; i++)
+        {
+            if (args[i] == name)
+            {
+                return int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return fallback;
+    }
+}
