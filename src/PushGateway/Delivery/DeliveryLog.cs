@@ -27,6 +27,9 @@ internal static partial class DeliveryLog
     [LoggerMessage(EventId = 2030, Level = LogLevel.Debug, Message = "Sweep: released {Released} held deliveries, expired {Expired}")]
     public static partial void Swept(this ILogger logger, int released, int expired);
 
+    [LoggerMessage(EventId = 2040, Level = LogLevel.Debug, Message = "Queue statistics unavailable: {Reason}")]
+    public static partial void StatsUnavailable(this ILogger logger, string reason);
+
     /// <summary>A short, stable, non-reversible name for a device token, for logs.</summary>
     public static string TokenHash(string token) =>
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)))[..12];

@@ -40,6 +40,9 @@ internal sealed class DeliveryOptions
     /// <summary>How often held deliveries are released (application fixed) or expired (TTL over).</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often queue depth and credential health are sampled for /metrics and /readyz.</summary>
+    public TimeSpan StatsInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Per-request timeout towards APNs and FCM.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

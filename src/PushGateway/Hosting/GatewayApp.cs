@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
+using OpenTelemetry.Metrics;
 using PushGateway.Applications;
 using PushGateway.Data;
 using PushGateway.Delivery;
@@ -54,6 +55,8 @@ internal static class GatewayApp
         builder.Services.AddSingleton<DeliveryMetrics>();
         builder.Services.AddSingleton(ProviderOptions.Bind(builder.Configuration));
         builder.Services.AddSingleton<ProviderClients>();
+        builder.Services.AddSingleton<QueueStats>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueStats>());
         builder.Services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DeliveryOptions>>().Value);
         if (builder.Configuration.GetValue($"{DeliveryOptions.SectionName}:Enabled", true))
@@ -62,13 +65,29 @@ internal static class GatewayApp
             builder.Services.AddHostedService<DeliverySweeper>();
         }
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemTypes.Customize);
-        builder.Services.AddOpenApi(o => o.AddSchemaTransformer<OptionalSchemaTransformer>());
+        builder.Services.AddOpenApi(o =>
+        {
+            o.AddSchemaTransformer<OptionalSchemaTransformer>();
+            o.AddDocumentTransformer(OperationsEndpoints.DescribeMetrics);
+        });
+        // Prometheus text at /metrics: the PushGateway meter (deliveries, queue, providers, webhooks, certificate
+        // expiry) plus ASP.NET Core and runtime metrics.
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(DeliveryMetrics.MeterName)
+            .AddAspNetCoreInstrumentation()
+            .AddRuntimeInstrumentation()
+            .AddPrometheusExporter());
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         });
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.MaxBytes);
+        if (string.Equals(builder.Configuration[$"{GatewayOptions.SectionName}:LogFormat"], "json", StringComparison.OrdinalIgnoreCase))
+        {
+            // Structured logs: one JSON object per line (same as Logging__Console__FormatterName=json).
+            builder.Logging.AddJsonConsole(o => o.UseUtcTimestamp = true);
+        }
 
         var app = builder.Build();
         app.UseExceptionHandler(new ExceptionHandlerOptions
@@ -82,6 +101,7 @@ internal static class GatewayApp
         app.UseApiKeyAuthentication();
 
         app.MapOpenApi();
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOperations();
         app.MapProjects();
         app.MapApplications();

@@ -28,6 +28,11 @@ public class TestGateway : IAsyncLifetime
     public Uri BaseAddress { get; private set; } = null!;
     public IServiceProvider Services => _app!.Services;
 
+    /// <summary>A hook for subclasses that need more than settings (log capture, …).</summary>
+    protected virtual void ConfigureBuilder(WebApplicationBuilder builder)
+    {
+    }
+
     /// <summary>Extra configuration for subclasses (delivery settings, simulator URLs, …).</summary>
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
@@ -53,6 +58,7 @@ public class TestGateway : IAsyncLifetime
             }
 
             builder.Configuration.AddInMemoryCollection(settings);
+            ConfigureBuilder(builder);
         }, CancellationToken.None);
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

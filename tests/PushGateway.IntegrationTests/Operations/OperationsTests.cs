@@ -67,6 +67,11 @@ public sealed class OperationsTests(TestGateway gateway) : IClassFixture<TestGat
             ["/v1/topics/{name}/subscriptions"] = ["get"],
             ["/healthz"] = ["get"],
             ["/readyz"] = ["get"],
+            ["/metrics"] = ["get"],
+            ["/v1/messages"] = ["post"],
+            ["/v1/messages/batch"] = ["post"],
+            ["/v1/messages/{messageId}"] = ["get"],
+            ["/v1/messages/{messageId}/deliveries"] = ["get"],
         };
         foreach (var (path, methods) in expected)
         {
