@@ -10,7 +10,9 @@ RUN dotnet publish src/PushGateway/PushGateway.csproj -c Release -o /out/gateway
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS gateway
 WORKDIR /app
 COPY --from=build /out/gateway .
-ENV Urls=http://0.0.0.0:8080
+# HTTP/2 sends rent 32 KB buffers per request; a larger shared pool keeps them from becoming garbage under load.
+ENV Urls=http://0.0.0.0:8080 \
+    DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION=1024
 EXPOSE 8080
 USER app
 ENTRYPOINT ["dotnet", "PushGateway.dll"]
