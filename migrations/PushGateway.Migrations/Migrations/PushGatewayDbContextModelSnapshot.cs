@@ -609,16 +609,6 @@ namespace PushGateway.Migrations.Migrations
                         .HasConstraintName("fk_applications_projects_project_id");
                 });
 
-            modelBuilder.Entity("PushGateway.Data.Delivery", b =>
-                {
-                    b.HasOne("PushGateway.Data.Message", null)
-                        .WithMany()
-                        .HasForeignKey("MessageId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_deliveries_messages_message_id");
-                });
-
             modelBuilder.Entity("PushGateway.Data.IdempotencyRecord", b =>
                 {
                     b.HasOne("PushGateway.Data.Project", null)

@@ -68,8 +68,8 @@ internal sealed record DeliveryResult(
     ApplicationDisable? DisableApplication = null)
 {
     /// <summary>For metrics: the provider, and when the message was accepted.</summary>
-    public string Platform { get; init; } = "unknown";
-    public DateTimeOffset? AcceptedAt { get; init; }
+    public string Platform { get; set; } = "unknown";
+    public DateTimeOffset? AcceptedAt { get; set; }
 }
 
 /// <summary>

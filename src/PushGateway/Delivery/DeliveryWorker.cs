@@ -218,7 +218,7 @@ internal sealed class DeliveryWorker(
             }
 
             metrics.ProviderRequest(app.Sender.Provider, time.GetElapsedTime(started));
-            Post(ToResult(delivery, app, message, outcome, time.UtcNow()) with { Platform = app.Platform, AcceptedAt = message.CreatedAt });
+            Post(ToResult(delivery, app, message, outcome, time.UtcNow()));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -242,6 +242,14 @@ internal sealed class DeliveryWorker(
     }
 
     private DeliveryResult ToResult(ClaimedDelivery d, ApplicationState app, MessageInfo message, DeliveryOutcome outcome, DateTimeOffset now)
+    {
+        var result = Map(d, app, message, outcome, now);
+        result.Platform = app.Platform;
+        result.AcceptedAt = message.CreatedAt;
+        return result;
+    }
+
+    private DeliveryResult Map(ClaimedDelivery d, ApplicationState app, MessageInfo message, DeliveryOutcome outcome, DateTimeOffset now)
     {
         switch (outcome)
         {
