@@ -60,6 +60,7 @@ internal static class DeliveryBenchmark
             await RunFanOutAsync(api, dataSource, "warmup", expected: 1000);
 
             var accepted0 = simulator.State.GetCounters().Apns.Accepted;
+            Console.WriteLine($"fan-out starting (gateway pid {gateway.Process.Id})");
             var cpu0 = CpuSnapshot.Take(gateway.Process);
             var (fanOutSeconds, acceptSeconds) = await RunFanOutAsync(api, dataSource, "everyone", fanOut);
             var fanOutCpu = CpuSnapshot.Take(gateway.Process) - cpu0;
@@ -287,6 +288,17 @@ internal static class DeliveryBenchmark
         env["Apns__SandboxUrl"] = simulator.ApnsSandboxUrl.ToString();
         env["Providers__TrustedCertificatePath"] = simulator.CertificatePath;
         env["Logging__LogLevel__Default"] = "Warning";
+        // Extra gateway settings for experiments: BENCH_GATEWAY_ENV="Delivery__MaxInFlight=8000;Delivery__BatchSize=500".
+        foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_GATEWAY_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = pair.Split('=', 2);
+            env[parts[0]] = parts[1];
+        }
+
+        if (Environment.GetEnvironmentVariable("BENCH_GATEWAY_DEBUG") == "1")
+        {
+            env["Logging__LogLevel__PushGateway.Delivery"] = "Debug";
+        }
         env["DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION"] = "1024";
         var process = Process.Start(startInfo)!;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.WriteLine("  [gateway] " + e.Data); };
@@ -358,8 +370,11 @@ internal static class DeliveryBenchmark
                     var name = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
                     if (name.StartsWith("postgres", StringComparison.Ordinal))
                     {
+                        // utime + stime, and for every process the time of its children already reaped (cutime +
+                        // cstime), so backends that exited during the run still count.
                         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                        postgres += (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / 100;
+                        postgres += (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)
+                            + double.Parse(fields[13], CultureInfo.InvariantCulture) + double.Parse(fields[14], CultureInfo.InvariantCulture)) / 100;
                     }
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException)

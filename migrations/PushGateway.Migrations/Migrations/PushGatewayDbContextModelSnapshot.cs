@@ -235,12 +235,12 @@ namespace PushGateway.Migrations.Migrations
                         .HasDatabaseName("ix_deliveries_held")
                         .HasFilter("state = 'held'");
 
-                    b.HasIndex("NextAttemptAt")
-                        .HasDatabaseName("ix_deliveries_due")
-                        .HasFilter("state = 'pending'");
-
                     b.HasIndex("MessageId", "Id")
                         .HasDatabaseName("ix_deliveries_message_id_id");
+
+                    b.HasIndex("NextAttemptAt", "Id")
+                        .HasDatabaseName("ix_deliveries_due")
+                        .HasFilter("state = 'pending'");
 
                     b.ToTable("deliveries", (string)null);
                 });

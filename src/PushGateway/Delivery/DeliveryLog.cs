@@ -27,6 +27,9 @@ internal static partial class DeliveryLog
     [LoggerMessage(EventId = 2030, Level = LogLevel.Debug, Message = "Sweep: released {Released} held deliveries, expired {Expired}")]
     public static partial void Swept(this ILogger logger, int released, int expired);
 
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Debug, Message = "Batch of {Count}: sent in {SendMs:F0} ms, waited {QueueMs:F0} ms for a writer, written in {WriteMs:F0} ms")]
+    public static partial void BatchWritten(this ILogger logger, int count, double sendMs, double queueMs, double writeMs);
+
     [LoggerMessage(EventId = 2040, Level = LogLevel.Debug, Message = "Queue statistics unavailable: {Reason}")]
     public static partial void StatsUnavailable(this ILogger logger, string reason);
 

@@ -20,6 +20,38 @@ internal sealed record ClaimedDelivery(
     bool EndpointEnabled);
 
 /// <summary>
+/// Where a worker's next claim starts in the queue's (next_attempt_at, id) order. It goes back to the start whenever a
+/// claim comes back short and every few seconds, so rows behind it (a crashed worker's batch, skipped applications)
+/// are found again.
+/// </summary>
+internal sealed class QueueCursor(TimeProvider time, TimeSpan rewindEvery)
+{
+    private long _rewoundAt = time.GetTimestamp();
+
+    public DateTimeOffset After { get; private set; } = DateTimeOffset.MinValue;
+    public long AfterId { get; private set; }
+
+    public bool AtStart => After == DateTimeOffset.MinValue;
+
+    public void Advance(DateTimeOffset at, long id)
+    {
+        After = at;
+        AfterId = id;
+    }
+
+    /// <summary>Rewinds if the last claim was short or it has been a while.</summary>
+    public void AfterClaim(int claimed, int limit)
+    {
+        if (claimed < limit || time.GetElapsedTime(_rewoundAt) > rewindEvery)
+        {
+            After = DateTimeOffset.MinValue;
+            AfterId = 0;
+            _rewoundAt = time.GetTimestamp();
+        }
+    }
+}
+
+/// <summary>
 /// Deliveries claimed together: their rows stay locked (FOR UPDATE) by this batch's open transaction until all of them
 /// have a result, which is then written and committed in the same transaction. Nobody else can take them meanwhile;
 /// if this process dies, the transaction dies with it and the rows are due again at once.
@@ -33,13 +65,23 @@ internal sealed class ClaimedBatch(NpgsqlConnection connection, NpgsqlTransactio
     public NpgsqlTransaction Transaction { get; } = transaction;
     public List<ClaimedDelivery> Items { get; } = items;
 
+    /// <summary>Stopwatch timestamps of the batch's life, for the debug timing log.</summary>
+    public long ClaimedAt { get; set; }
+    public long SentAt { get; set; }
+
     public IReadOnlyList<DeliveryResult> Results => _results!;
 
     /// <summary>Records one result; true when it was the last one the batch waited for.</summary>
     public bool Complete(int index, DeliveryResult result)
     {
         _results[index] = result;
-        return Interlocked.Decrement(ref _remaining) == 0;
+        if (Interlocked.Decrement(ref _remaining) != 0)
+        {
+            return false;
+        }
+
+        SentAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        return true;
     }
 
     public async ValueTask DisposeAsync()
@@ -83,8 +125,13 @@ internal sealed class DeliveryQueue(WorkerDatabase database)
 {
     private readonly NpgsqlDataSource dataSource = database.DataSource;
 
-    /// <summary>Claims up to <paramref name="limit"/> due deliveries in a new transaction; null when none are due.</summary>
-    public async Task<ClaimedBatch?> ClaimAsync(int limit, Guid[] excludedApplications, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> due deliveries after <paramref name="cursor"/> (in due order) in a new
+    /// transaction; null when none are due there. The cursor matters: rows just completed leave dead entries at the
+    /// front of the queue index until vacuum, and starting every claim from the front would step over all of them
+    /// again and again during a large fan-out.
+    /// </summary>
+    public async Task<ClaimedBatch?> ClaimAsync(int limit, Guid[] excludedApplications, DateTimeOffset now, QueueCursor cursor, CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         NpgsqlTransaction? transaction = null;
@@ -95,16 +142,20 @@ internal sealed class DeliveryQueue(WorkerDatabase database)
             // endpoints joined (for the current token).
             await using var command = new NpgsqlCommand("""
                 WITH claimed AS (
-                    SELECT id, message_id, endpoint_id, application_id, attempts, expires_at
+                    SELECT id, message_id, endpoint_id, application_id, attempts, expires_at, next_attempt_at
                     FROM deliveries
-                    WHERE state = 'pending' AND next_attempt_at <= @now AND application_id <> ALL(@excluded)
-                    ORDER BY next_attempt_at
+                    WHERE state = 'pending' AND next_attempt_at <= @now AND (next_attempt_at, id) > (@after_at, @after_id)
+                      AND application_id <> ALL(@excluded)
+                    ORDER BY next_attempt_at, id
                     LIMIT @limit
                     FOR UPDATE SKIP LOCKED)
-                SELECT c.id, c.message_id, c.endpoint_id, c.application_id, c.attempts + 1, c.expires_at, e.token, coalesce(e.enabled, false)
+                SELECT c.id, c.message_id, c.endpoint_id, c.application_id, c.attempts + 1, c.expires_at, e.token, coalesce(e.enabled, false), c.next_attempt_at
                 FROM claimed c LEFT JOIN endpoints e ON e.id = c.endpoint_id
+                ORDER BY c.next_attempt_at, c.id
                 """, connection, transaction);
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("after_at", cursor.After));
+            command.Parameters.Add(new NpgsqlParameter<long>("after_id", cursor.AfterId));
             command.Parameters.Add(new NpgsqlParameter<Guid[]>("excluded", excludedApplications));
             command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
             var claimed = new List<ClaimedDelivery>(limit);
@@ -115,6 +166,7 @@ internal sealed class DeliveryQueue(WorkerDatabase database)
                     claimed.Add(new ClaimedDelivery(
                         reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetGuid(3), reader.GetInt32(4),
                         reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetBoolean(7)));
+                    cursor.Advance(reader.GetFieldValue<DateTimeOffset>(8), reader.GetInt64(0));
                 }
             }
 

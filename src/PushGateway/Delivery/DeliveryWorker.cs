@@ -41,6 +41,7 @@ internal sealed class DeliveryWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         logger.WorkersStarted(_options.BatchSize, _options.MaxInFlight);
+        var cursor = new QueueCursor(time, TimeSpan.FromSeconds(2));
         using var writerStop = new CancellationTokenSource();
         var writers = Task.WhenAll(Enumerable.Range(0, _options.ResultWriters).Select(_ => Task.Run(() => WriteLoopAsync(writerStop.Token), CancellationToken.None)));
         try
@@ -57,7 +58,15 @@ internal sealed class DeliveryWorker(
                     }
 
                     var excluded = _lanes.Where(l => Volatile.Read(ref l.Value.Waiting) >= 2 * _options.PerApplicationConcurrency).Select(l => l.Key).ToArray();
-                    var batch = await queue.ClaimAsync(Math.Min(capacity, _options.BatchSize), excluded, time.UtcNow(), stoppingToken);
+                    var limit = Math.Min(capacity, _options.BatchSize);
+                    var fromStart = cursor.AtStart;
+                    var batch = await queue.ClaimAsync(limit, excluded, time.UtcNow(), cursor, stoppingToken);
+                    cursor.AfterClaim(batch?.Items.Count ?? 0, limit);
+                    if (batch is null && !fromStart)
+                    {
+                        continue; // the cursor was past everything due: look again from the start at once
+                    }
+
                     if (batch is null)
                     {
                         await signal.WaitAsync(_options.PollInterval, stoppingToken);
@@ -65,6 +74,7 @@ internal sealed class DeliveryWorker(
                     }
 
                     Interlocked.Add(ref _inFlight, batch.Items.Count);
+                    batch.ClaimedAt = System.Diagnostics.Stopwatch.GetTimestamp();
                     try
                     {
                         var applications = await clients.GetAsync(batch.Items.Select(c => c.ApplicationId).Distinct().ToList(), stoppingToken);
@@ -310,7 +320,15 @@ internal sealed class DeliveryWorker(
                 {
                     try
                     {
+                        var writing = System.Diagnostics.Stopwatch.GetTimestamp();
                         Report(await queue.CompleteAsync(batch, time.UtcNow(), stop));
+                        if (logger.IsEnabled(LogLevel.Debug))
+                        {
+                            logger.BatchWritten(batch.Items.Count,
+                                System.Diagnostics.Stopwatch.GetElapsedTime(batch.ClaimedAt, batch.SentAt).TotalMilliseconds,
+                                System.Diagnostics.Stopwatch.GetElapsedTime(batch.SentAt, writing).TotalMilliseconds,
+                                System.Diagnostics.Stopwatch.GetElapsedTime(writing).TotalMilliseconds);
+                        }
                     }
                     catch (OperationCanceledException) when (stop.IsCancellationRequested)
                     {
