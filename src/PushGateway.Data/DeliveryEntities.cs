@@ -66,6 +66,8 @@ public sealed class Delivery
     public int? ProviderStatus { get; set; }
     public string? ProviderReason { get; set; }
     public string? ProviderId { get; set; }
+    /// <summary>APNs sandbox's <c>apns-unique-id</c>: the key to the delivery log in Apple's Push Notifications Console.</summary>
+    public string? ProviderUniqueId { get; set; }
 }
 
 /// <summary>An <c>Idempotency-Key</c> and the first response given for it (kept 24 hours).</summary>

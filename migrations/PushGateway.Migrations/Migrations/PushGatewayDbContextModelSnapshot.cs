@@ -222,6 +222,11 @@ namespace PushGateway.Migrations.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("provider_status");
 
+                    b.Property<string>("ProviderUniqueId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("provider_unique_id");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(16)

@@ -30,6 +30,7 @@ internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<Delivery>
         builder.Property(d => d.State).HasMaxLength(16);
         builder.Property(d => d.ProviderReason).HasMaxLength(500);
         builder.Property(d => d.ProviderId).HasMaxLength(255);
+        builder.Property(d => d.ProviderUniqueId).HasMaxLength(255);
         // The queue: due pending rows, oldest first; (next_attempt_at, id) so that claims can walk it with a keyset
         // cursor instead of wading through the entries of rows already done every time.
         builder.HasIndex(d => new { d.NextAttemptAt, d.Id }).HasFilter("state = 'pending'").HasDatabaseName("ix_deliveries_due");

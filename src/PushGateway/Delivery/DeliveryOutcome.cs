@@ -3,7 +3,7 @@ namespace PushGateway.Delivery;
 /// <summary>What one send attempt means for the delivery, its endpoint and its application (contract section 4).</summary>
 internal abstract record DeliveryOutcome(int? ProviderStatus, string? ProviderReason)
 {
-    public sealed record Delivered(int Status, string? ProviderId) : DeliveryOutcome(Status, null);
+    public sealed record Delivered(int Status, string? ProviderId, string? UniqueId = null) : DeliveryOutcome(Status, null);
 
     /// <summary>The token is dead: fail the delivery and disable the endpoint (410 only if not re-registered after <paramref name="Timestamp"/>).</summary>
     public sealed record TokenDead(int Status, string Reason, string DisabledReason, DateTimeOffset? Timestamp) : DeliveryOutcome(Status, Reason);

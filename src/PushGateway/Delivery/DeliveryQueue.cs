@@ -111,6 +111,7 @@ internal sealed record DeliveryResult(
 {
     /// <summary>For metrics: the provider, and when the message was accepted.</summary>
     public string Platform { get; set; } = "unknown";
+    public string? ProviderUniqueId { get; set; }
     public DateTimeOffset? AcceptedAt { get; set; }
 }
 
@@ -234,9 +235,10 @@ internal sealed class DeliveryQueue(WorkerDatabase database)
             UPDATE deliveries d
             SET state = u.state, attempts = u.attempts, next_attempt_at = u.next_at, last_attempt_at = coalesce(u.last_at, d.last_attempt_at),
                 completed_at = u.completed_at, provider_status = coalesce(u.status, d.provider_status),
-                provider_reason = coalesce(u.reason, d.provider_reason), provider_id = coalesce(u.pid, d.provider_id)
-            FROM unnest(@ids, @states, @attempts, @next, @last, @completed, @statuses, @reasons, @pids)
-                 AS u(id, state, attempts, next_at, last_at, completed_at, status, reason, pid)
+                provider_reason = coalesce(u.reason, d.provider_reason), provider_id = coalesce(u.pid, d.provider_id),
+                provider_unique_id = coalesce(u.uid, d.provider_unique_id)
+            FROM unnest(@ids, @states, @attempts, @next, @last, @completed, @statuses, @reasons, @pids, @uids)
+                 AS u(id, state, attempts, next_at, last_at, completed_at, status, reason, pid, uid)
             WHERE d.id = u.id
             RETURNING d.id
             """, connection, transaction))
@@ -250,6 +252,7 @@ internal sealed class DeliveryQueue(WorkerDatabase database)
             update.Parameters.Add(new NpgsqlParameter<int?[]>("statuses", results.Select(r => r.ProviderStatus).ToArray()));
             update.Parameters.Add(new NpgsqlParameter("reasons", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = results.Select(r => Truncate(r.ProviderReason, 500)).ToArray() });
             update.Parameters.Add(new NpgsqlParameter("pids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = results.Select(r => Truncate(r.ProviderId, 255)).ToArray() });
+            update.Parameters.Add(new NpgsqlParameter("uids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = results.Select(r => Truncate(r.ProviderUniqueId, 255)).ToArray() });
             await using var reader = await update.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {

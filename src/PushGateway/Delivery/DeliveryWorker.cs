@@ -264,7 +264,10 @@ internal sealed class DeliveryWorker(
         switch (outcome)
         {
             case DeliveryOutcome.Delivered delivered:
-                return new DeliveryResult(d, DeliveryStates.Delivered, d.Attempts, now, now, now, delivered.Status, null, delivered.ProviderId);
+                return new DeliveryResult(d, DeliveryStates.Delivered, d.Attempts, now, now, now, delivered.Status, null, delivered.ProviderId)
+                {
+                    ProviderUniqueId = delivered.UniqueId,
+                };
             case DeliveryOutcome.TokenDead dead:
                 return new DeliveryResult(d, DeliveryStates.Failed, d.Attempts, now, now, now, dead.Status, dead.Reason, null,
                     DisableEndpoint: new EndpointDisable(d.EndpointId, d.Token!, dead.DisabledReason, dead.Timestamp));

@@ -76,7 +76,9 @@ internal sealed class ProviderClients(WorkerDatabase database, SecretBox secrets
             {
                 if (_applications.TryGetValue(id, out var old))
                 {
-                    await old.Sender.DisposeAsync();
+                    // Sends of earlier batches may still be using the old client: let them finish first.
+                    _ = Task.Delay(options.RequestTimeout * 3, time, CancellationToken.None)
+                        .ContinueWith(_ => old.Sender.DisposeAsync().AsTask(), TaskScheduler.Default);
                 }
 
                 _applications[id] = state;
@@ -207,7 +209,7 @@ internal sealed class ApnsSender(ApnsClient client, string bundleId, string envi
         var label = $"apns:{response.StatusCode}:{reason}";
         return response.Class switch
         {
-            ApnsResponseClass.Accepted => new DeliveryOutcome.Delivered(200, response.ApnsId?.ToString()),
+            ApnsResponseClass.Accepted => new DeliveryOutcome.Delivered(200, response.ApnsId?.ToString(), response.ApnsUniqueId),
             ApnsResponseClass.TokenUnregistered => new DeliveryOutcome.TokenDead(response.StatusCode, reason, label, response.Timestamp),
             // A token of the other environment looks exactly like a malformed one: say which environment refused it.
             ApnsResponseClass.TokenInvalid => new DeliveryOutcome.TokenDead(response.StatusCode, reason, $"{label} (refused by the {environment} environment)", null),

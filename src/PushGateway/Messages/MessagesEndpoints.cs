@@ -12,7 +12,13 @@ internal sealed record MessageCounts(long Total, long Pending, long Delivered, l
 
 internal sealed record MessageResponse(Guid Id, string Status, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt, DateTimeOffset ExpiresAt, MessageCounts Counts);
 
-internal sealed record ProviderResponse(int? Status, string? Reason, string? Id);
+/// <summary>What the provider said: HTTP status, reason, and its id for the notification (APNs <c>apns-id</c>, FCM
+/// message name); <c>uniqueId</c> is APNs sandbox's <c>apns-unique-id</c> for Apple's Push Notifications Console.</summary>
+internal sealed record ProviderResponse(
+    int? Status,
+    string? Reason,
+    string? Id,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? UniqueId = null);
 
 internal sealed record DeliveryResponse(Guid EndpointId, Guid ApplicationId, string State, int Attempts, DateTimeOffset? LastAttemptAt, DateTimeOffset? CompletedAt, ProviderResponse Provider);
 
@@ -251,7 +257,7 @@ internal static class MessagesEndpoints
         // "held" (waiting for the application's credentials) is still pending as far as callers are concerned.
         var states = state is null ? null : state == DeliveryStates.Pending ? new[] { DeliveryStates.Pending, DeliveryStates.Held } : [state];
         await using var command = dataSource.CreateCommand("""
-            SELECT id, endpoint_id, application_id, state, attempts, last_attempt_at, completed_at, provider_status, provider_reason, provider_id
+            SELECT id, endpoint_id, application_id, state, attempts, last_attempt_at, completed_at, provider_status, provider_reason, provider_id, provider_unique_id
             FROM deliveries
             WHERE message_id = @id AND id > @after AND (@states::text[] IS NULL OR state = ANY(@states))
             ORDER BY id LIMIT @take
@@ -281,7 +287,8 @@ internal static class MessagesEndpoints
                 new ProviderResponse(
                     reader.IsDBNull(7) ? null : reader.GetInt32(7),
                     reader.IsDBNull(8) ? null : reader.GetString(8),
-                    reader.IsDBNull(9) ? null : reader.GetString(9))));
+                    reader.IsDBNull(9) ? null : reader.GetString(9),
+                    reader.IsDBNull(10) ? null : reader.GetString(10))));
         }
 
         return TypedResults.Ok(new DeliveryPage(items, more ? Cursor.Encode(lastId) : null));

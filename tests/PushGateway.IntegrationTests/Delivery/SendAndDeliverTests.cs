@@ -42,6 +42,7 @@ public sealed class SendAndDeliverTests(DeliveryGateway gateway) : IClassFixture
         Assert.Equal("delivered", delivery["state"].Str());
         Assert.Equal(1, delivery["attempts"]!.GetValue<int>());
         Assert.Equal(200, delivery["provider"]!["status"]!.GetValue<int>());
+        Assert.Null(delivery["provider"]!["uniqueId"]); // production sends no apns-unique-id
 
         var received = Assert.Single(gateway.Simulator.State.GetReceived("apns", token).Items);
         Assert.Equal("production", received.Environment);
@@ -85,9 +86,10 @@ public sealed class SendAndDeliverTests(DeliveryGateway gateway) : IClassFixture
         Assert.Equal("SYNC", payload["aps"]!["category"].Str());
         Assert.True(payload["extra"]!["nested"]!.GetValue<bool>());
         Assert.Equal("1", payload["sync"].Str());
-        // The sandbox answers with apns-unique-id; the receipt keeps the apns-id.
+        // The sandbox answers with apns-unique-id (for Apple's Push Notifications Console); the receipt keeps both.
         var delivery = await DeliveryGateway.SingleDeliveryAsync(project.Client, messageId, Ct);
         Assert.Equal(received.Headers["apns-id"], delivery["provider"]!["id"].Str());
+        Assert.True(Guid.TryParse(delivery["provider"]!["uniqueId"]?.GetValue<string>(), out _), delivery.ToJsonString());
     }
 
     [Fact]
