@@ -7,6 +7,7 @@ using PushGateway.Applications;
 using PushGateway.Data;
 using PushGateway.Delivery;
 using PushGateway.Endpoints;
+using PushGateway.Events;
 using PushGateway.Messages;
 using PushGateway.Projects;
 using PushGateway.Topics;
@@ -60,6 +61,7 @@ internal static class GatewayApp
             builder.Services.AddHostedService<DeliveryWorker>();
             builder.Services.AddHostedService<DeliverySweeper>();
         }
+        builder.Services.AddEvents(builder.Configuration);
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemTypes.Customize);
         builder.Services.AddOpenApi(o => o.AddSchemaTransformer<OptionalSchemaTransformer>());
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -88,6 +90,7 @@ internal static class GatewayApp
         app.MapUsers();
         app.MapTopics();
         app.MapMessages();
+        app.MapEvents();
 
         if (options.MigrateOnStart || local is not null)
         {
