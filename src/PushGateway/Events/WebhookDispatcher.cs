@@ -176,7 +176,7 @@ internal sealed class WebhookDispatcher(
                 metrics.Request(time.GetElapsedTime(started));
             }
 
-            Post(ToResult(e, attempt, time.UtcNow()));
+            Post(ToResult(e, attempt, time.UtcNow(), _options, Random.Shared.NextDouble()));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -196,7 +196,11 @@ internal sealed class WebhookDispatcher(
     private static EventResult GiveBack(ClaimedEvent e, DateTimeOffset now) =>
         new(e, EventStates.Pending, e.Attempts - 1, now, null, null);
 
-    internal EventResult ToResult(ClaimedEvent e, WebhookAttempt attempt, DateTimeOffset now)
+    /// <summary>
+    /// 2xx: delivered. Anything else: tried again after <see cref="WebhookBackoff"/> (or <c>Retry-After</c>) until the
+    /// retry window after the event's creation is over, then failed. <paramref name="random"/> is the jitter, in [0, 1).
+    /// </summary>
+    internal static EventResult ToResult(ClaimedEvent e, WebhookAttempt attempt, DateTimeOffset now, EventsOptions options, double random)
     {
         switch (attempt)
         {
@@ -204,13 +208,13 @@ internal sealed class WebhookDispatcher(
                 return new EventResult(e, EventStates.Delivered, e.Attempts, now, now, null);
             case WebhookAttempt.Failed failed:
             {
-                var deadline = e.CreatedAt + _options.RetryWindow;
+                var deadline = e.CreatedAt + options.RetryWindow;
                 if (now >= deadline)
                 {
                     return new EventResult(e, EventStates.Failed, e.Attempts, now, now, failed.Error);
                 }
 
-                var next = now + WebhookBackoff.Delay(e.Attempts, failed.RetryAfter, _options.RetryBaseDelay, _options.RetryMaxDelay, Random.Shared.NextDouble());
+                var next = now + WebhookBackoff.Delay(e.Attempts, failed.RetryAfter, options.RetryBaseDelay, options.RetryMaxDelay, random);
                 // The last attempt is made when the window closes, not skipped because a long backoff overshoots it.
                 return new EventResult(e, EventStates.Pending, e.Attempts, next < deadline ? next : deadline, null, failed.Error);
             }
