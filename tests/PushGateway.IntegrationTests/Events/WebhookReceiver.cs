@@ -192,8 +192,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
             if (DateTimeOffset.UtcNow > deadline)
             {
-                Assert.Fail($"Timed out waiting for {what ?? "webhooks"}; received {received.Count}: "
-                    + string.Join(", ", received.Select(r => $"{r.EventType} {r.EventId} -> {r.Answer}")));
+                Assert.Fail($"Timed out waiting for {what ?? "webhooks"}; received {received.Count}, the last ones: "
+                    + string.Join(", ", received.TakeLast(40).Select(r => $"{r.EventType} {r.EventId} -> {r.Answer}")));
             }
 
             await Task.Delay(25, cancellationToken);
