@@ -153,3 +153,69 @@ public sealed class WebhookFailureTests(WebhookFailureTests.Gateway gateway) : I
         }
     }
 }
+
+/// <summary>The webhook instruments, read from this gateway's own meters (another gateway's in the same test process are ignored).</summary>
+public sealed class WebhookMetricsTests(WebhookFailureTests.Gateway gateway) : IClassFixture<WebhookFailureTests.Gateway>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Outcomes_AreCountedByOutcome_AndRequestsTimed()
+    {
+        var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+        var durations = new System.Collections.Concurrent.ConcurrentBag<double>();
+        var scope = gateway.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "PushGateway" && ReferenceEquals(instrument.Meter.Scope, scope)
+                && instrument.Name is "pushgateway.webhook.deliveries" or "pushgateway.webhook.duration")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "outcome")
+                {
+                    outcomes.AddOrUpdate((string)tag.Value!, value, (_, v) => v + value);
+                }
+            }
+        });
+        listener.SetMeasurementEventCallback<double>((_, value, _, _) => durations.Add(value));
+        listener.Start();
+
+        var project = await gateway.NewProjectAsync(Ct);
+        var appId = await project.Client.CreateApnsAppAsync(Ct);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        // endpointCreated: refused once, then delivered; endpointDeleted: not listed, skipped.
+        receiver.Respond = (n, _) => n == 0 ? new WebhookAnswer.Status(500) : WebhookAnswer.Ok;
+        await project.Client.UseReceiverAsync(appId, receiver, Ct, "endpointCreated");
+        var endpoint = await project.Client.CreateEndpointAsync(appId, TestCredentials.ApnsTokenHex(), Ct);
+        await receiver.WaitForAsync(r => r.Any(x => x.Accepted), Ct);
+        await project.Client.DeleteAsync($"v1/endpoints/{endpoint.Id()}", Ct);
+
+        // Another application whose webhook always fails: failed once the retry window is over.
+        var failingAppId = await project.Client.CreateApnsAppAsync(Ct);
+        await using var failing = await WebhookReceiver.StartAsync();
+        failing.Respond = (_, _) => new WebhookAnswer.Status(502);
+        await project.Client.UseReceiverAsync(failingAppId, failing, Ct);
+        await project.Client.CreateEndpointAsync(failingAppId, TestCredentials.ApnsTokenHex(), Ct);
+
+        await project.Client.WaitForEventsAsync(appId, e => e.Count == 2 && e.All(x => x["state"].Str() != "pending"), Ct);
+        await project.Client.WaitForEventsAsync(failingAppId, e => e.Count == 1 && e[0]["state"].Str() == "failed", Ct);
+        await DeliveryGateway.WaitUntilAsync(() => Task.FromResult(outcomes.GetValueOrDefault("failed") >= 1), Ct, what: "the failed outcome to be counted");
+
+        Assert.True(outcomes.GetValueOrDefault("delivered") >= 1, Describe(outcomes));
+        Assert.True(outcomes.GetValueOrDefault("skipped") >= 1, Describe(outcomes));
+        // One refusal on the first app, and every attempt but the last on the failing one.
+        Assert.True(outcomes.GetValueOrDefault("retried") >= 1 + failing.Received.Count - 1, Describe(outcomes));
+        Assert.True(durations.Count >= 2 + failing.Received.Count, $"{durations.Count} durations recorded");
+        Assert.All(durations, d => Assert.InRange(d, 0, 5));
+    }
+
+    private static string Describe(System.Collections.Concurrent.ConcurrentDictionary<string, long> outcomes) =>
+        string.Join(", ", outcomes.Select(o => $"{o.Key}={o.Value}"));
+}
