@@ -12,7 +12,7 @@ using PushGateway.Data;
 namespace PushGateway.Migrations.Migrations
 {
     [DbContext(typeof(PushGatewayDbContext))]
-    [Migration("20261124125449_AddEventsEndpointLineIndex")]
+    [Migration("20261124131712_AddEventsEndpointLineIndex")]
     partial class AddEventsEndpointLineIndex
     {
         /// <inheritdoc />
