@@ -440,6 +440,10 @@ namespace PushGateway.Migrations.Migrations
                     b.HasIndex("ApplicationId", "Sequence")
                         .HasDatabaseName("ix_events_application_id_sequence");
 
+                    b.HasIndex("EndpointId", "Sequence")
+                        .HasDatabaseName("ix_events_endpoint_id_sequence")
+                        .HasFilter("state = 'pending'");
+
                     b.HasIndex("NextAttemptAt", "Sequence")
                         .HasDatabaseName("ix_events_next_attempt_at_sequence")
                         .HasFilter("state = 'pending'");

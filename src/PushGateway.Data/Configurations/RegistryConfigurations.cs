@@ -111,6 +111,8 @@ internal sealed class OutboxEventConfiguration : IEntityTypeConfiguration<Outbox
         builder.Property(e => e.LastError).HasMaxLength(1000);
         // The dispatcher's claim: pending events in order.
         builder.HasIndex(e => new { e.NextAttemptAt, e.Sequence }).HasFilter("state = 'pending'");
+        // The webhook dispatcher's line per endpoint: "is an earlier event of this endpoint still pending?"
+        builder.HasIndex(e => new { e.EndpointId, e.Sequence }).HasFilter("state = 'pending'");
         builder.HasIndex(e => new { e.ApplicationId, e.Sequence });
         builder.HasOne<Application>().WithMany().HasForeignKey(e => e.ApplicationId).OnDelete(DeleteBehavior.Cascade);
     }

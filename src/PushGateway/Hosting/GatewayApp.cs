@@ -8,6 +8,7 @@ using PushGateway.Applications;
 using PushGateway.Data;
 using PushGateway.Delivery;
 using PushGateway.Endpoints;
+using PushGateway.Events;
 using PushGateway.Messages;
 using PushGateway.Projects;
 using PushGateway.Topics;
@@ -64,6 +65,7 @@ internal static class GatewayApp
             builder.Services.AddHostedService<DeliveryWorker>();
             builder.Services.AddHostedService<DeliverySweeper>();
         }
+        builder.Services.AddEvents(builder.Configuration);
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemTypes.Customize);
         builder.Services.AddOpenApi(o =>
         {
@@ -109,6 +111,7 @@ internal static class GatewayApp
         app.MapUsers();
         app.MapTopics();
         app.MapMessages();
+        app.MapEvents();
 
         if (options.MigrateOnStart || local is not null)
         {
