@@ -183,10 +183,12 @@ internal sealed class CliHost(TextWriter stdout, TextWriter stderr, CliEnvironme
 
         if (problem is not null)
         {
-            // Extensions such as endpointId (endpoint-exists) or traceId (5xx) help the next step.
+            // Extensions such as endpointId (endpoint-exists) help the next step; traceId only matters for finding a
+            // server error in the gateway's log.
             foreach (var (name, value) in problem)
             {
-                if (name is not ("type" or "title" or "status" or "detail" or "instance" or "errors") && value is JsonValue)
+                if (name is not ("type" or "title" or "status" or "detail" or "instance" or "errors") && value is JsonValue
+                    && (name != "traceId" || status >= 500))
                 {
                     await stderr.WriteLineAsync($"  {name}: {Render.Text(value)}");
                 }

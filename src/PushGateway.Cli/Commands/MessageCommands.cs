@@ -168,6 +168,12 @@ internal static class MessageCommands
             }
 
             var messageId = Render.Text(accepted?["id"]) ?? throw new UnexpectedResponseException("The send was accepted without a message id.");
+            if (!run.Json)
+            {
+                await run.Err.WriteLineAsync(
+                    $"Message {messageId} accepted for {Render.Text(accepted!["targetCount"])} endpoint(s); waiting up to {waitSeconds} s for it to complete...");
+            }
+
             var (final, completed) = await WaitAsync(run, messageId, TimeSpan.FromSeconds(waitSeconds), ct);
             var receipts = await DeliveriesAsync(run, messageId, state: null, max: null, ct);
             if (!completed)
