@@ -104,12 +104,12 @@ internal sealed class CliHost(TextWriter stdout, TextWriter stderr, CliEnvironme
         catch (TaskCanceledException)
         {
             // HttpClient.Timeout surfaces as a cancellation that nobody asked for.
-            await stderr.WriteLineAsync($"error: the gateway at {url} did not answer in time.");
+            await stderr.WriteLineAsync($"error: the gateway at {Display(url)} did not answer in time.");
             return ExitCodes.GatewayUnavailable;
         }
         catch (HttpRequestException ex)
         {
-            await stderr.WriteLineAsync($"error: cannot reach the gateway at {url}: {ex.Message}");
+            await stderr.WriteLineAsync($"error: cannot reach the gateway at {Display(url)}: {ex.Message}");
             await stderr.WriteLineAsync($"Is it running? Point the CLI at it with --url or {GlobalOptions.UrlVariable}.");
             return ExitCodes.GatewayUnavailable;
         }
@@ -206,4 +206,7 @@ internal sealed class CliHost(TextWriter stdout, TextWriter stderr, CliEnvironme
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    /// <summary>The URL without any user:password part, which must not end up in a terminal log.</summary>
+    private static string? Display(Uri? url) => url?.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
 }

@@ -26,8 +26,6 @@ internal sealed class GatewayClient : IDisposable
         _pageSize = pageSize;
     }
 
-    public Uri BaseAddress => _http.BaseAddress!;
-
     public Task<JsonNode?> GetAsync(string path, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, path, body: null, headers: null, cancellationToken);
 
@@ -71,7 +69,7 @@ internal sealed class GatewayClient : IDisposable
         catch (JsonException)
         {
             throw new UnexpectedResponseException(
-                $"{method} {path} answered {(int)response.StatusCode} with a body that is not JSON; is {BaseAddress} a PushGateway?");
+                $"{method} {path} answered {(int)response.StatusCode} with a body that is not JSON; is --url a PushGateway?");
         }
     }
 

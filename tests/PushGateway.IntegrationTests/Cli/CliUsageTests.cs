@@ -77,6 +77,11 @@ public sealed class CliUsageTests
         Assert.Equal(ExitCodes.GatewayUnavailable, result.ExitCode);
         Assert.Equal("", result.Out);
         Assert.Contains($"error: cannot reach the gateway at http://127.0.0.1:{port}/", result.Err, StringComparison.Ordinal);
+
+        // Credentials someone put in the URL are not echoed.
+        var withUserInfo = await CliRunner.RunAsync(["--url", $"http://ops:hunter2@127.0.0.1:{port}", "--key", "k", "app", "list"], Ct);
+        Assert.Equal(ExitCodes.GatewayUnavailable, withUserInfo.ExitCode);
+        Assert.DoesNotContain("hunter2", withUserInfo.Err, StringComparison.Ordinal);
     }
 
     [Fact]
