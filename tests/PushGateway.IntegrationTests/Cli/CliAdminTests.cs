@@ -135,6 +135,18 @@ public sealed partial class CliAdminTests(TestGateway gateway) : IClassFixture<T
     public async Task NoKey_LocalUrlAndAdminKeyFile_UsesTheFileAndSaysSo(string relativePath)
     {
         var directory = Directory.CreateTempSubdirectory("pgcli-").FullName;
+        try
+        {
+            await AdminKeyFileIsUsedAsync(directory, relativePath);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private async Task AdminKeyFileIsUsedAsync(string directory, string relativePath)
+    {
         var path = Path.Combine(directory, relativePath);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllTextAsync(path, TestGateway.AdminKey + "\n", Ct);
@@ -163,6 +175,7 @@ public sealed partial class CliAdminTests(TestGateway gateway) : IClassFixture<T
 
         var result = await CliRunner.RunAsync(["--url", "https://push.example.com", "project", "list"], Ct,
             CliRunner.Isolated(directory: directory), handler);
+        Directory.Delete(directory, recursive: true);
 
         Assert.Equal(ExitCodes.Usage, result.ExitCode);
         Assert.Contains("error: no key: pass --key or set PUSHGATEWAY_KEY", result.Err, StringComparison.Ordinal);

@@ -29,7 +29,8 @@ public static class CliRunner
     public static CliEnvironment Isolated(IDictionary<string, string>? variables = null, string? directory = null, int pageSize = 1000) => new()
     {
         GetVariable = name => variables is not null && variables.TryGetValue(name, out var value) ? value : null,
-        CurrentDirectory = directory ?? Directory.CreateTempSubdirectory("pgcli-").FullName,
+        // A directory that does not exist: no admin key file is found unless a test puts one there.
+        CurrentDirectory = directory ?? Path.Combine(Path.GetTempPath(), "pgcli-" + Guid.NewGuid().ToString("N")),
         PageSize = pageSize,
         PollInterval = TimeSpan.FromMilliseconds(50),
     };
