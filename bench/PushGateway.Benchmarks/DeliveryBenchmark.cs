@@ -42,6 +42,7 @@ internal static class DeliveryBenchmark
             await postgres.EnsureDatabaseAsync("bench", CancellationToken.None);
             var connectionString = postgres.ConnectionString("bench");
             await DatabaseMigrator.MigrateAsync(connectionString, CancellationToken.None);
+            CpuSnapshot.PostmasterPid = int.Parse(File.ReadLines(Path.Combine(postgres.DataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
 
             await using var simulator = await SimulatorHost.StartAsync(new SimulatorOptions { RecordRequests = false, MaxConcurrentStreams = 100 });
             using var gateway = StartGateway(connectionString, simulator);
@@ -358,6 +359,9 @@ internal static class DeliveryBenchmark
     /// <summary>CPU time used so far by the gateway process, this process (simulator + load driver) and PostgreSQL.</summary>
     private sealed record CpuSnapshot(double Gateway, double Driver, double Postgres)
     {
+        /// <summary>The benchmark cluster's postmaster: only it and its children are counted (other clusters on the machine are not).</summary>
+        public static int PostmasterPid { get; set; }
+
         public static CpuSnapshot Take(Process gateway)
         {
             gateway.Refresh();
@@ -368,7 +372,9 @@ internal static class DeliveryBenchmark
                 {
                     var stat = File.ReadAllText(Path.Combine(dir, "stat"));
                     var name = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
-                    if (name.StartsWith("postgres", StringComparison.Ordinal))
+                    var pid = int.Parse(Path.GetFileName(dir), CultureInfo.InvariantCulture);
+                    var ppid = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                    if (name.StartsWith("postgres", StringComparison.Ordinal) && (pid == PostmasterPid || ppid == PostmasterPid))
                     {
                         // utime + stime, and for every process the time of its children already reaped (cutime +
                         // cstime), so backends that exited during the run still count.

@@ -24,6 +24,13 @@ public sealed class Message
     public int TargetCount { get; set; }
     public string? IdempotencyKey { get; set; }
 
+    /// <summary>
+    /// The id range its deliveries were inserted in (one transaction, so one narrow range). Receipts are read through
+    /// the primary key within it: no index on deliveries.message_id to maintain on every insert and update.
+    /// </summary>
+    public long? FirstDeliveryId { get; set; }
+    public long? LastDeliveryId { get; set; }
+
     /// <summary>The APNs JSON payload (UTF-8), already merged with <c>apns.payload</c>.</summary>
     public byte[]? ApnsPayload { get; set; }
     public string? ApnsPushType { get; set; }

@@ -240,9 +240,6 @@ namespace PushGateway.Migrations.Migrations
                         .HasDatabaseName("ix_deliveries_held")
                         .HasFilter("state = 'held'");
 
-                    b.HasIndex("MessageId", "Id")
-                        .HasDatabaseName("ix_deliveries_message_id_id");
-
                     b.HasIndex("NextAttemptAt", "Id")
                         .HasDatabaseName("ix_deliveries_due")
                         .HasFilter("state = 'pending'");
@@ -330,10 +327,18 @@ namespace PushGateway.Migrations.Migrations
                         .HasColumnType("json")
                         .HasColumnName("fcm_message");
 
+                    b.Property<long?>("FirstDeliveryId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("first_delivery_id");
+
                     b.Property<string>("IdempotencyKey")
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)")
                         .HasColumnName("idempotency_key");
+
+                    b.Property<long?>("LastDeliveryId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("last_delivery_id");
 
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("uuid")

@@ -22,6 +22,10 @@ internal sealed class DeliveryOptions
     [Range(1, 10_000)]
     public int PerApplicationConcurrency { get; set; } = 1000;
 
+    /// <summary>HTTP/2 connections one application keeps to APNs (each carries as many streams as APNs allows).</summary>
+    [Range(1, 64)]
+    public int ApnsConnections { get; set; } = 4;
+
     /// <summary>Requests in flight to one provider (APNs, FCM) from this process.</summary>
     [Range(1, 50_000)]
     public int PerProviderConcurrency { get; set; } = 3000;

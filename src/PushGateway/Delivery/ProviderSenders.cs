@@ -44,20 +44,44 @@ internal sealed class ProviderClients(WorkerDatabase database, SecretBox secrets
     private readonly ConcurrentDictionary<Guid, ApplicationState> _applications = new();
     private readonly ApnsProviderTokenCache _tokens = new(time);
 
-    /// <summary>Current state of the given applications (missing ones were deleted).</summary>
+    /// <summary>How long an application's state (enabled, credentials version) is trusted before it is read again.</summary>
+    private static readonly TimeSpan StateLifetime = TimeSpan.FromSeconds(1);
+
+    private readonly ConcurrentDictionary<Guid, long> _checkedAt = new();
+
+    /// <summary>Current state of the given applications (missing ones were deleted), read again at most every second.</summary>
     public async Task<IReadOnlyDictionary<Guid, ApplicationState>> GetAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
     {
         var result = new Dictionary<Guid, ApplicationState>();
+        var toCheck = new List<Guid>();
+        foreach (var id in ids)
+        {
+            if (_applications.TryGetValue(id, out var known) && _checkedAt.TryGetValue(id, out var at) && time.GetElapsedTime(at) < StateLifetime)
+            {
+                result[id] = known;
+            }
+            else
+            {
+                toCheck.Add(id);
+            }
+        }
+
+        if (toCheck.Count == 0)
+        {
+            return result;
+        }
+
         var stale = new List<Guid>();
         await using (var command = dataSource.CreateCommand("SELECT id, enabled, credentials_version FROM applications WHERE id = ANY(@ids)"))
         {
-            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", ids.ToArray()));
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", toCheck.ToArray()));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 var id = reader.GetGuid(0);
                 var enabled = reader.GetBoolean(1);
                 var version = reader.GetInt32(2);
+                _checkedAt[id] = time.GetTimestamp();
                 if (_applications.TryGetValue(id, out var known) && known.CredentialsVersion == version)
                 {
                     result[id] = known.Enabled == enabled ? known : known with { Enabled = enabled };
@@ -134,6 +158,7 @@ internal sealed class ProviderClients(WorkerDatabase database, SecretBox secrets
             TrustedCertificate = providers.TrustedCertificate,
             RequestTimeout = options.RequestTimeout,
             MaxConcurrentRequests = options.PerApplicationConcurrency,
+            MaxConnections = options.ApnsConnections,
             TimeProvider = time,
         };
         var bundleId = secret["bundleId"]!.GetValue<string>();

@@ -100,11 +100,9 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
             foreach (var plan in plans.Where(p => p.FanOut is not null))
             {
                 plan.TargetCount = await ExpandAsync(connection, transaction, projectId, plan, now, cancellationToken);
-                await using var update = new NpgsqlCommand("UPDATE messages SET target_count = @n WHERE id = @id", connection, transaction);
-                update.Parameters.Add(new NpgsqlParameter<int>("n", plan.TargetCount));
-                update.Parameters.Add(new NpgsqlParameter<Guid>("id", plan.Id));
-                await update.ExecuteNonQueryAsync(cancellationToken);
             }
+
+            await RecordRangesAsync(connection, transaction, plans, cancellationToken);
 
             foreach (var plan in plans)
             {
@@ -189,6 +187,14 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         public required PreparedMessage Message { get; init; }
         public required DateTimeOffset ExpiresAt { get; init; }
         public List<(Guid EndpointId, Guid ApplicationId, bool Enabled)> Listed { get; } = [];
+        public long? FirstDeliveryId { get; set; }
+        public long? LastDeliveryId { get; set; }
+
+        public void Covers(long first, long last)
+        {
+            FirstDeliveryId = FirstDeliveryId is { } f ? Math.Min(f, first) : first;
+            LastDeliveryId = LastDeliveryId is { } l ? Math.Max(l, last) : last;
+        }
         /// <summary>For user/users/topic targets: FROM … WHERE selecting the target endpoints (e) and their applications (a).</summary>
         public FanOut? FanOut { get; set; }
         public int TargetCount { get; set; }
@@ -389,11 +395,14 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         }
 
         await using var command = new NpgsqlCommand("""
-            INSERT INTO deliveries (message_id, endpoint_id, application_id, state, attempts, next_attempt_at, expires_at, completed_at)
-            SELECT u.message_id, u.endpoint_id, u.application_id,
-                   CASE WHEN u.enabled THEN 'pending' ELSE 'skipped' END, 0, @now, u.expires,
-                   CASE WHEN u.enabled THEN NULL ELSE @now END
-            FROM unnest(@messages, @endpoints, @applications, @enabled, @expires) AS u(message_id, endpoint_id, application_id, enabled, expires)
+            WITH inserted AS (
+                INSERT INTO deliveries (message_id, endpoint_id, application_id, state, attempts, next_attempt_at, expires_at, completed_at)
+                SELECT u.message_id, u.endpoint_id, u.application_id,
+                       CASE WHEN u.enabled THEN 'pending' ELSE 'skipped' END, 0, @now, u.expires,
+                       CASE WHEN u.enabled THEN NULL ELSE @now END
+                FROM unnest(@messages, @endpoints, @applications, @enabled, @expires) AS u(message_id, endpoint_id, application_id, enabled, expires)
+                RETURNING message_id, id)
+            SELECT message_id, min(id), max(id) FROM inserted GROUP BY message_id
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("messages", rows.Select(r => r.Id).ToArray()));
@@ -401,6 +410,32 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("applications", rows.Select(r => r.ApplicationId).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<bool[]>("enabled", rows.Select(r => r.Enabled).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("expires", rows.Select(r => r.ExpiresAt).ToArray()));
+        var byId = plans.ToDictionary(p => p.Id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            byId[reader.GetGuid(0)].Covers(reader.GetInt64(1), reader.GetInt64(2));
+        }
+    }
+
+    /// <summary>Target counts of fan-outs, and every message's delivery id range.</summary>
+    private static async Task RecordRangesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<Plan> plans, CancellationToken cancellationToken)
+    {
+        var withDeliveries = plans.Where(p => p.FirstDeliveryId is not null || p.FanOut is not null).ToList();
+        if (withDeliveries.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlCommand("""
+            UPDATE messages m SET target_count = u.count, first_delivery_id = u.first, last_delivery_id = u.last
+            FROM unnest(@ids, @counts, @firsts, @lasts) AS u(id, count, first, last)
+            WHERE m.id = u.id
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", withDeliveries.Select(p => p.Id).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<int[]>("counts", withDeliveries.Select(p => p.TargetCount).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<long?[]>("firsts", withDeliveries.Select(p => p.FirstDeliveryId).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<long?[]>("lasts", withDeliveries.Select(p => p.LastDeliveryId).ToArray()));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -421,8 +456,8 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
                     SELECT @m, b.id, b.application_id, CASE WHEN b.enabled THEN 'pending' ELSE 'skipped' END, 0, @now, @expires,
                            CASE WHEN b.enabled THEN NULL ELSE @now END
                     FROM batch b
-                    RETURNING endpoint_id)
-                SELECT count(*)::int, (SELECT endpoint_id FROM inserted ORDER BY endpoint_id DESC LIMIT 1) FROM inserted
+                    RETURNING endpoint_id, id)
+                SELECT count(*)::int, (SELECT endpoint_id FROM inserted ORDER BY endpoint_id DESC LIMIT 1), min(id), max(id) FROM inserted
                 """, connection, transaction);
             command.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
             plan.FanOut.Bind(command.Parameters);
@@ -435,6 +470,11 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
             await reader.ReadAsync(cancellationToken);
             var count = reader.GetInt32(0);
             total += count;
+            if (count > 0)
+            {
+                plan.Covers(reader.GetInt64(2), reader.GetInt64(3));
+            }
+
             if (count < ExpansionBatch)
             {
                 return total;

@@ -195,7 +195,8 @@ internal static class MessagesEndpoints
                    count(d.id) FILTER (WHERE d.state = 'skipped'),
                    count(d.id) FILTER (WHERE d.attempts > 0 OR d.state NOT IN ('pending', 'held')),
                    max(d.completed_at)
-            FROM messages m LEFT JOIN deliveries d ON d.message_id = m.id
+            FROM messages m LEFT JOIN deliveries d
+                ON d.id BETWEEN m.first_delivery_id AND m.last_delivery_id AND d.message_id = m.id
             WHERE m.id = @id AND m.project_id = @p
             GROUP BY m.id
             """);
@@ -244,14 +245,19 @@ internal static class MessagesEndpoints
             return v.ToProblem();
         }
 
-        await using (var exists = dataSource.CreateCommand("SELECT 1 FROM messages WHERE id = @id AND project_id = @p"))
+        long first, last;
+        await using (var range = dataSource.CreateCommand("SELECT coalesce(first_delivery_id, 0), coalesce(last_delivery_id, -1) FROM messages WHERE id = @id AND project_id = @p"))
         {
-            exists.Parameters.Add(new NpgsqlParameter<Guid>("id", messageId));
-            exists.Parameters.Add(new NpgsqlParameter<Guid>("p", scope.ProjectId));
-            if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+            range.Parameters.Add(new NpgsqlParameter<Guid>("id", messageId));
+            range.Parameters.Add(new NpgsqlParameter<Guid>("p", scope.ProjectId));
+            await using var rangeReader = await range.ExecuteReaderAsync(cancellationToken);
+            if (!await rangeReader.ReadAsync(cancellationToken))
             {
                 return Problems.NotFound($"Message {messageId} does not exist.");
             }
+
+            first = rangeReader.GetInt64(0);
+            last = rangeReader.GetInt64(1);
         }
 
         // "held" (waiting for the application's credentials) is still pending as far as callers are concerned.
@@ -259,11 +265,13 @@ internal static class MessagesEndpoints
         await using var command = dataSource.CreateCommand("""
             SELECT id, endpoint_id, application_id, state, attempts, last_attempt_at, completed_at, provider_status, provider_reason, provider_id, provider_unique_id
             FROM deliveries
-            WHERE message_id = @id AND id > @after AND (@states::text[] IS NULL OR state = ANY(@states))
+            WHERE id BETWEEN @first AND @last AND id > @after AND message_id = @id AND (@states::text[] IS NULL OR state = ANY(@states))
             ORDER BY id LIMIT @take
             """);
         command.Parameters.Add(new NpgsqlParameter<Guid>("id", messageId));
         command.Parameters.Add(new NpgsqlParameter<long>("after", after));
+        command.Parameters.Add(new NpgsqlParameter<long>("first", first));
+        command.Parameters.Add(new NpgsqlParameter<long>("last", last));
         command.Parameters.Add(new NpgsqlParameter("states", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)states ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter<int>("take", take + 1));
         var items = new List<DeliveryResponse>();
