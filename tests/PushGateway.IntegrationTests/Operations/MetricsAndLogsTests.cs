@@ -36,6 +36,7 @@ public sealed partial class MetricsAndLogsTests
     public async Task Metrics_AfterAKnownSequenceOfSends_HaveTheRightValues()
     {
         await using var simulator = await SimulatorHost.StartAsync(new SimulatorOptions(), Ct);
+        await using var webhook = await PushGateway.IntegrationTests.Events.WebhookReceiver.StartAsync();
         var database = await PostgresServer.Instance.CreateDatabaseAsync(Ct);
         // Its own process: the meters are process-wide, so no other test's deliveries are counted here.
         await using var gateway = await GatewayProcess.StartAsync(new Dictionary<string, string?>
@@ -63,6 +64,7 @@ public sealed partial class MetricsAndLogsTests
             platform = "apns",
             environment = "production",
             credentials = new { type = "token", teamId = apnsKey.TeamId, keyId = apnsKey.KeyId, privateKey = apnsKey.PrivateKeyPem, bundleId = "com.example.app" },
+            events = new { url = webhook.Url.ToString(), secret = webhook.Secret, types = new[] { "endpointCreated" } },
         }, Ct)).ReadObjectAsync(Ct)).Id();
         var certificate = simulator.State.AddApnsCertificate(new ApnsCertificateRequest { BundleId = "com.example.cert" });
         var certAppResponse = await http.PostAsJsonAsync("v1/applications", new
@@ -91,8 +93,9 @@ public sealed partial class MetricsAndLogsTests
         {
             text = await http.GetStringAsync("metrics", Ct);
             return Sample(text, "pushgateway_apns_certificate_expiry_seconds", certAppId.ToString()) is not null
-                && Sample(text, "pushgateway_queue_depth", "state=\"pending\"") == 0;
-        }, Ct, what: "the queue gauges");
+                && Sample(text, "pushgateway_queue_depth", "state=\"pending\"") == 0
+                && Sample(text, "pushgateway_webhook_deliveries_total", "outcome=\"delivered\"") == 3;
+        }, Ct, what: "the queue gauges and three webhooks (one endpointCreated per endpoint)");
 
         var ours = string.Join("\n", text.Split('\n').Where(l => l.StartsWith("pushgateway_", StringComparison.Ordinal)));
         TestContext.Current.TestOutputHelper?.WriteLine(ours);
