@@ -35,7 +35,7 @@ public sealed class ApnsPayloadBuilder
     private static readonly JsonWriterOptions WriterOptions = new()
     {
         // APNs payloads are not HTML; escaping non-ASCII text would multiply its size against the byte limit.
-        Encoder = MinimalJsonEncoder.Instance,
+        Encoder = PushGateway.Providers.MinimalJsonEncoder.Instance,
     };
 
     private readonly Dictionary<string, JsonNode?> _customKeys = new(StringComparer.Ordinal);

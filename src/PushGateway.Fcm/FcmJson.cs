@@ -18,7 +18,7 @@ internal static class FcmJson
     // Minimal escaping: \uXXXX for non-ASCII text would only inflate the body and its measured size.
     private static readonly JsonWriterOptions WriterOptions = new()
     {
-        Encoder = FcmJsonEncoder.Instance,
+        Encoder = PushGateway.Providers.MinimalJsonEncoder.Instance,
         Indented = false,
     };
 

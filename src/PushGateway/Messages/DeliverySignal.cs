@@ -1,25 +1,6 @@
+using PushGateway.Hosting;
+
 namespace PushGateway.Messages;
 
-/// <summary>Wakes this process's delivery workers as soon as it queued something (other replicas poll).</summary>
-internal sealed class DeliverySignal
-{
-    private readonly SemaphoreSlim _signal = new(0, 1);
-
-    public void Notify()
-    {
-        try
-        {
-            if (_signal.CurrentCount == 0)
-            {
-                _signal.Release();
-            }
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled.
-        }
-    }
-
-    /// <summary>Waits for a signal or the timeout, whichever comes first.</summary>
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
-}
+/// <summary>Wakes this process's delivery workers when it queued deliveries or released held ones.</summary>
+internal sealed class DeliverySignal : WorkSignal;

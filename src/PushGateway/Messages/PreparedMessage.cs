@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PushGateway.Apns;
@@ -32,7 +31,7 @@ internal sealed record PreparedMessage(
     /// <summary>Field caps sit above the platform limits, so that an oversize payload is a 413, not a 400.</summary>
     private const int MaxTextLength = 65_536;
 
-    private static readonly JsonSerializerOptions PayloadJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions PayloadJson = new() { Encoder = PushGateway.Providers.MinimalJsonEncoder.Instance };
     private static readonly HashSet<string> FcmReservedDataKeys = ["from", "message_type", "notification", "collapse_key", "priority", "time_to_live"];
 
     public Guid? EndpointId => Target["endpointId"]?.GetValue<Guid>();

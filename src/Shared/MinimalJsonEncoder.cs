@@ -1,19 +1,20 @@
 using System.Text;
 using System.Text.Encodings.Web;
 
-namespace PushGateway.Fcm;
+namespace PushGateway.Providers;
 
 /// <summary>
-/// Escapes only what JSON requires (control characters, <c>"</c> and <c>\</c>). The built-in encoders also escape
-/// every character outside the Basic Multilingual Plane, so one emoji would be sent and counted as 12 bytes
-/// (<c>\uD83C\uDF89</c>) instead of its 4 UTF-8 bytes against FCM's 4096-byte limit. The body goes to an HTTP API,
-/// never into HTML or a script, so HTML-sensitive characters need no escaping either.
+/// Escapes only what JSON requires (control characters, <c>"</c> and <c>\</c>). The built-in encoders, even
+/// <see cref="JavaScriptEncoder.UnsafeRelaxedJsonEscaping"/>, write every character outside the Basic Multilingual
+/// Plane (emoji) as two <c>\uXXXX</c> escapes: 12 bytes instead of 4, against APNs' and FCM's 4096-byte limits. The
+/// JSON goes to an HTTP API, never into HTML or a script, so HTML-sensitive characters need no escaping either.
+/// Linked into the APNs and FCM clients and the gateway, so all three count payload bytes the same way.
 /// </summary>
-internal sealed class FcmJsonEncoder : JavaScriptEncoder
+internal sealed class MinimalJsonEncoder : JavaScriptEncoder
 {
-    public static readonly FcmJsonEncoder Instance = new();
+    public static readonly MinimalJsonEncoder Instance = new();
 
-    private FcmJsonEncoder()
+    private MinimalJsonEncoder()
     {
     }
 

@@ -12,8 +12,8 @@ using PushGateway.Data;
 namespace PushGateway.Migrations.Migrations
 {
     [DbContext(typeof(PushGatewayDbContext))]
-    [Migration("20261124131635_QueueIndexWithId")]
-    partial class QueueIndexWithId
+    [Migration("20261124134531_InitialCreate")]
+    partial class InitialCreate
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -225,6 +225,11 @@ namespace PushGateway.Migrations.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("provider_status");
 
+                    b.Property<string>("ProviderUniqueId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("provider_unique_id");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -237,9 +242,6 @@ namespace PushGateway.Migrations.Migrations
                     b.HasIndex("ApplicationId")
                         .HasDatabaseName("ix_deliveries_held")
                         .HasFilter("state = 'held'");
-
-                    b.HasIndex("MessageId", "Id")
-                        .HasDatabaseName("ix_deliveries_message_id_id");
 
                     b.HasIndex("NextAttemptAt", "Id")
                         .HasDatabaseName("ix_deliveries_due")
@@ -328,10 +330,18 @@ namespace PushGateway.Migrations.Migrations
                         .HasColumnType("json")
                         .HasColumnName("fcm_message");
 
+                    b.Property<long?>("FirstDeliveryId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("first_delivery_id");
+
                     b.Property<string>("IdempotencyKey")
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)")
                         .HasColumnName("idempotency_key");
+
+                    b.Property<long?>("LastDeliveryId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("last_delivery_id");
 
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("uuid")
@@ -437,6 +447,10 @@ namespace PushGateway.Migrations.Migrations
 
                     b.HasIndex("ApplicationId", "Sequence")
                         .HasDatabaseName("ix_events_application_id_sequence");
+
+                    b.HasIndex("EndpointId", "Sequence")
+                        .HasDatabaseName("ix_events_endpoint_id_sequence")
+                        .HasFilter("state = 'pending'");
 
                     b.HasIndex("NextAttemptAt", "Sequence")
                         .HasDatabaseName("ix_events_next_attempt_at_sequence")
