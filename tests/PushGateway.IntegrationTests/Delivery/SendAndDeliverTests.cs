@@ -175,6 +175,22 @@ public sealed class SendAndDeliverTests(DeliveryGateway gateway) : IClassFixture
     }
 
     [Fact]
+    public async Task Emoji_CountAsTheirUtf8Bytes_NotAsEscapes()
+    {
+        var project = await gateway.NewProjectAsync(Ct);
+        var appId = await gateway.CreateApnsAppAsync(project.Client, Ct);
+        var token = TestCredentials.ApnsTokenHex();
+        var endpoint = await project.Client.CreateEndpointAsync(appId, token, Ct);
+        // 1,000 emoji: 4,000 bytes of UTF-8 (fits in 4096), 12,000 if written as \uXXXX\uXXXX escapes (would not).
+        var body = string.Concat(Enumerable.Repeat("🎉", 1000));
+        var messageId = await DeliveryGateway.SendAsync(project.Client, new { target = new { endpointId = endpoint.Id() }, notification = new { body } }, Ct);
+        var message = await DeliveryGateway.WaitForMessageAsync(project.Client, messageId, Ct);
+        Assert.Equal(1, message["counts"]!["delivered"]!.GetValue<long>());
+        var received = Assert.Single(gateway.Simulator.State.GetReceived("apns", token).Items);
+        Assert.Equal(body, received.Body!.Value.GetProperty("aps").GetProperty("alert").GetProperty("body").GetString());
+    }
+
+    [Fact]
     public async Task Fcm_TooBig_Is413()
     {
         var project = await gateway.NewProjectAsync(Ct);
