@@ -69,7 +69,16 @@ internal sealed class DeliveryWorker(
 
                     if (batch is null)
                     {
-                        await signal.WaitAsync(_options.PollInterval, stoppingToken);
+                        if (excluded.Length > 0)
+                        {
+                            // Work may be waiting for a busy application: look again as soon as a batch finishes.
+                            await _capacityFreed.WaitAsync(_options.PollInterval, stoppingToken);
+                        }
+                        else
+                        {
+                            await signal.WaitAsync(_options.PollInterval, stoppingToken);
+                        }
+
                         continue;
                     }
 
