@@ -431,7 +431,14 @@ internal sealed class WorkerDatabase(NpgsqlDataSource dataSource) : IAsyncDispos
     public NpgsqlDataSource DataSource { get; } = dataSource;
 
     public static WorkerDatabase Create(string connectionString) => new(new NpgsqlDataSourceBuilder(
-        new NpgsqlConnectionStringBuilder(connectionString) { Options = "-c synchronous_commit=off", ApplicationName = "pushgateway-worker" }.ConnectionString).Build());
+        new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            Options = "-c synchronous_commit=off",
+            ApplicationName = "pushgateway-worker",
+            // The workers run the same few statements thousands of times: let Npgsql prepare them once per connection.
+            MaxAutoPrepare = 16,
+            NoResetOnClose = true,
+        }.ConnectionString).Build());
 
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 }

@@ -46,7 +46,9 @@ internal static class GatewayApp
         builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new SecretBox(encryptionKey));
-        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        // Repeated statements (key lookups, accepting messages, receipts) are prepared once per connection.
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(
+            new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 32 }.ConnectionString).Build());
         builder.Services.AddDbContextPool<PushGatewayDbContext>((sp, o) => PushGatewayDbContext.Configure(o, sp.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddScoped<EndpointRegistry>();
         builder.Services.AddSingleton<DeliverySignal>();
