@@ -293,12 +293,13 @@ internal sealed class DeliveryWorker(
                     return new DeliveryResult(d, DeliveryStates.Expired, d.Attempts, now, now, now, retry.Status, retry.Reason, null);
                 }
 
-                if (d.Attempts >= _options.MaxAttempts && !retry.Immediately)
+                // Immediate retries (a fresh provider token) count against the same attempt limit as the others.
+                if (d.Attempts >= _options.MaxAttempts)
                 {
                     return new DeliveryResult(d, DeliveryStates.Failed, d.Attempts, now, now, now, retry.Status, retry.Reason, null);
                 }
 
-                var next = now + (retry.Immediately && d.Attempts < _options.MaxAttempts + 2 ? TimeSpan.Zero : RetryDelay(d.Attempts, retry.After));
+                var next = now + (retry.Immediately ? TimeSpan.Zero : RetryDelay(d.Attempts, retry.After));
                 return next >= d.ExpiresAt
                     ? new DeliveryResult(d, DeliveryStates.Expired, d.Attempts, now, now, now, retry.Status, retry.Reason, null)
                     : new DeliveryResult(d, DeliveryStates.Pending, d.Attempts, next, now, null, retry.Status, retry.Reason, null);

@@ -212,6 +212,9 @@ internal sealed class ProviderClients(WorkerDatabase database, SecretBox secrets
 /// <summary>APNs: the message's prepared payload to one device token, with Apple's answer classified.</summary>
 internal sealed class ApnsSender(ApnsClient client, string bundleId, string environment) : IPushSender
 {
+    /// <summary>apns-topic per push type (bundle id + suffix), built once rather than per notification.</summary>
+    private readonly string[] _topics = Enum.GetValues<ApnsPushType>().Select(t => bundleId + ApnsPushTypes.TopicSuffix(t)).ToArray();
+
     public string Provider => Platforms.Apns;
 
     public async Task<DeliveryOutcome> SendAsync(MessageInfo message, string token, DateTimeOffset now, CancellationToken cancellationToken)
@@ -219,7 +222,7 @@ internal sealed class ApnsSender(ApnsClient client, string bundleId, string envi
         var response = await client.SendAsync(new ApnsRequest
         {
             DeviceToken = token,
-            Topic = message.ApnsTopic ?? bundleId + ApnsPushTypes.TopicSuffix(message.ApnsPushType),
+            Topic = message.ApnsTopic ?? _topics[(int)message.ApnsPushType],
             PushType = message.ApnsPushType,
             Priority = message.ApnsPriority,
             // apns-expiration is absolute, so it already is "the TTL minus the time spent queued"; 0 = now or never.

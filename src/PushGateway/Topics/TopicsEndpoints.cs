@@ -139,10 +139,11 @@ internal static partial class TopicsEndpoints
             query = query.Where(s => s.EndpointId > last);
         }
 
-        var page = await query.OrderBy(s => s.EndpointId).Take(take + 1)
-            .Join(db.Endpoints, s => s.EndpointId, e => e.Id, (s, e) => new SubscriptionResponse(e.Id, e.ApplicationId, e.Enabled, s.CreatedAt))
+        var page = await query
+            .Join(db.Endpoints, s => s.EndpointId, e => e.Id, (s, e) => new { e.Id, e.ApplicationId, e.Enabled, s.CreatedAt })
+            .OrderBy(x => x.Id).Take(take + 1)
+            .Select(x => new SubscriptionResponse(x.Id, x.ApplicationId, x.Enabled, x.CreatedAt))
             .ToListAsync(cancellationToken);
-        page = page.OrderBy(s => s.EndpointId.ToString(), StringComparer.Ordinal).ToList();
         var next = page.Count > take ? Cursor.Encode(page[take - 1].EndpointId) : null;
         return TypedResults.Ok(new SubscriptionPage(page.Take(take).ToList(), next));
     }

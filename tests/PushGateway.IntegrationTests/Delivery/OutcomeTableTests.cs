@@ -192,6 +192,18 @@ public sealed class OutcomeTableTests(OutcomeTableTests.Gateway gateway) : IClas
     }
 
     [Fact]
+    public async Task ApnsExpiredProviderToken_Forever_StopsAtTheAttemptLimit()
+    {
+        var (project, _, endpoint, token) = await ApnsEndpointAsync();
+        gateway.Simulator.State.SetTokenBehavior(token, new TokenBehavior { Apns = new ApnsAnswer { Status = 403, Reason = "ExpiredProviderToken" } });
+        var messageId = await SendAsync(project, endpoint);
+        var message = await DeliveryGateway.WaitForMessageAsync(project.Client, messageId, Ct);
+        Assert.Equal(1, message["counts"]!["failed"]!.GetValue<long>());
+        Assert.Equal(4, (await DeliveryGateway.SingleDeliveryAsync(project.Client, messageId, Ct))["attempts"]!.GetValue<int>());
+        Assert.Equal(4, gateway.Simulator.State.GetReceived("apns", token).Items.Count);
+    }
+
+    [Fact]
     public async Task ApnsCredentialFailure_DisablesApplication_HoldsDeliveries_UntilNewCredentials()
     {
         var (project, appId, endpoint, token) = await ApnsEndpointAsync();
