@@ -95,14 +95,15 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
 
         if (plans.Count > 0)
         {
-            await InsertMessagesAsync(connection, transaction, projectId, plans, idempotency?.Key, now, cancellationToken);
+            // Deliveries first (nothing references messages by key), so each message row is written once, with its
+            // target count and delivery id range, rather than inserted and then updated.
             await InsertListedDeliveriesAsync(connection, transaction, plans, now, cancellationToken);
             foreach (var plan in plans.Where(p => p.FanOut is not null))
             {
                 plan.TargetCount = await ExpandAsync(connection, transaction, projectId, plan, now, cancellationToken);
             }
 
-            await RecordRangesAsync(connection, transaction, plans, cancellationToken);
+            await InsertMessagesAsync(connection, transaction, projectId, plans, idempotency?.Key, now, cancellationToken);
 
             foreach (var plan in plans)
             {
@@ -200,7 +201,13 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         public int TargetCount { get; set; }
     }
 
-    private sealed record FanOut(string FromWhere, Action<NpgsqlParameterCollection> Bind);
+    /// <param name="FromWhere">FROM … WHERE selecting the target endpoints (e) and their applications (a).</param>
+    /// <param name="Key">
+    /// The endpoint id column the expansion pages by: the one the best index for this target is ordered by, so that
+    /// each batch starts where the last one ended instead of walking the index from its beginning again. The condition
+    /// is also put on <c>e.id</c> (the same value) so that a merge join starts both sides there.
+    /// </param>
+    private sealed record FanOut(string FromWhere, string Key, Action<NpgsqlParameterCollection> Bind);
 
     private static async Task<Dictionary<Guid, ListedEndpoint>> LoadListedEndpointsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, IReadOnlyList<PreparedMessage?> messages, CancellationToken cancellationToken)
@@ -309,7 +316,7 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
                 var users = message.TargetKind == TargetKinds.User
                     ? [message.Target["userId"]!.GetValue<string>()]
                     : message.Target["userIds"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray();
-                plan.FanOut = new FanOut("FROM endpoints e JOIN applications a ON a.id = e.application_id WHERE e.project_id = @p AND e.user_id = ANY(@users)",
+                plan.FanOut = new FanOut("FROM endpoints e JOIN applications a ON a.id = e.application_id WHERE e.project_id = @p AND e.user_id = ANY(@users)", "e.id",
                     p => p.Add(new NpgsqlParameter<string[]>("users", users)));
                 break;
             }
@@ -324,7 +331,7 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
                     return (null, Problems.Details(404, ProblemTypes.NotFound, "Not found.", $"Topic '{message.Target["topic"]}' does not exist."));
                 }
 
-                plan.FanOut = new FanOut("FROM topic_subscriptions s JOIN endpoints e ON e.id = s.endpoint_id JOIN applications a ON a.id = e.application_id WHERE s.topic_id = @topic",
+                plan.FanOut = new FanOut("FROM topic_subscriptions s JOIN endpoints e ON e.id = s.endpoint_id JOIN applications a ON a.id = e.application_id WHERE s.topic_id = @topic", "s.endpoint_id",
                     p => p.Add(new NpgsqlParameter<Guid>("topic", topicId)));
                 break;
             }
@@ -362,10 +369,12 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
     {
         await using var command = new NpgsqlCommand("""
             INSERT INTO messages (id, project_id, target_kind, target, created_at, expires_at, ttl_seconds, target_count,
-                                  idempotency_key, apns_payload, apns_push_type, apns_priority, apns_topic, collapse_key, fcm_message)
-            SELECT u.id, @p, u.kind, u.target::json, @now, u.expires, u.ttl, u.count, @key, u.apns, u.push_type, u.priority, u.topic, u.collapse, u.fcm::json
-            FROM unnest(@ids, @kinds, @targets, @expires, @ttls, @counts, @apns, @push_types, @priorities, @topics, @collapses, @fcms)
-                 AS u(id, kind, target, expires, ttl, count, apns, push_type, priority, topic, collapse, fcm)
+                                  idempotency_key, apns_payload, apns_push_type, apns_priority, apns_topic, collapse_key, fcm_message,
+                                  first_delivery_id, last_delivery_id)
+            SELECT u.id, @p, u.kind, u.target::json, @now, u.expires, u.ttl, u.count, @key, u.apns, u.push_type, u.priority, u.topic, u.collapse, u.fcm::json,
+                   u.first, u.last
+            FROM unnest(@ids, @kinds, @targets, @expires, @ttls, @counts, @apns, @push_types, @priorities, @topics, @collapses, @fcms, @firsts, @lasts)
+                 AS u(id, kind, target, expires, ttl, count, apns, push_type, priority, topic, collapse, fcm, first, last)
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
@@ -382,6 +391,8 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         command.Parameters.Add(new NpgsqlParameter("topics", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = plans.Select(p => p.Message.ApnsTopic).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("collapses", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = plans.Select(p => p.Message.CollapseKey).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<string[]>("fcms", plans.Select(p => p.Message.FcmMessageJson).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<long?[]>("firsts", plans.Select(p => p.FirstDeliveryId).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<long?[]>("lasts", plans.Select(p => p.LastDeliveryId).ToArray()));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -418,39 +429,20 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         }
     }
 
-    /// <summary>Target counts of fan-outs, and every message's delivery id range.</summary>
-    private static async Task RecordRangesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<Plan> plans, CancellationToken cancellationToken)
-    {
-        var withDeliveries = plans.Where(p => p.FirstDeliveryId is not null || p.FanOut is not null).ToList();
-        if (withDeliveries.Count == 0)
-        {
-            return;
-        }
-
-        await using var command = new NpgsqlCommand("""
-            UPDATE messages m SET target_count = u.count, first_delivery_id = u.first, last_delivery_id = u.last
-            FROM unnest(@ids, @counts, @firsts, @lasts) AS u(id, count, first, last)
-            WHERE m.id = u.id
-            """, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", withDeliveries.Select(p => p.Id).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<int[]>("counts", withDeliveries.Select(p => p.TargetCount).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<long?[]>("firsts", withDeliveries.Select(p => p.FirstDeliveryId).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<long?[]>("lasts", withDeliveries.Select(p => p.LastDeliveryId).ToArray()));
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
     /// <summary>Inserts one delivery per target endpoint, <see cref="ExpansionBatch"/> at a time in endpoint id order.</summary>
     private static async Task<int> ExpandAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, Plan plan, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var total = 0;
-        Guid? after = null;
+        // The nil UUID sorts before every endpoint id (none is nil), so the first batch needs no special case and the
+        // statement keeps one plan with an index condition on the key.
+        var after = Guid.Empty;
         while (true)
         {
             await using var command = new NpgsqlCommand($"""
                 WITH batch AS (
-                    SELECT e.id, e.application_id, e.enabled {plan.FanOut!.FromWhere} AND (@after::uuid IS NULL OR e.id > @after)
-                    ORDER BY e.id LIMIT @limit),
+                    SELECT e.id, e.application_id, e.enabled {plan.FanOut!.FromWhere} AND {plan.FanOut.Key} > @after AND e.id > @after
+                    ORDER BY {plan.FanOut.Key} LIMIT @limit),
                 inserted AS (
                     INSERT INTO deliveries (message_id, endpoint_id, application_id, state, attempts, next_attempt_at, expires_at, completed_at)
                     SELECT @m, b.id, b.application_id, CASE WHEN b.enabled THEN 'pending' ELSE 'skipped' END, 0, @now, @expires,
@@ -461,7 +453,7 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
                 """, connection, transaction);
             command.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
             plan.FanOut.Bind(command.Parameters);
-            command.Parameters.Add(new NpgsqlParameter("after", NpgsqlDbType.Uuid) { Value = (object?)after ?? DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter<Guid>("after", after));
             command.Parameters.Add(new NpgsqlParameter<int>("limit", ExpansionBatch));
             command.Parameters.Add(new NpgsqlParameter<Guid>("m", plan.Id));
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
