@@ -271,6 +271,20 @@ internal sealed class DeliveryQueue(WorkerDatabase database)
         var summary = new WriteSummary(mine);
         var events = new List<OutboxEvent>();
 
+        // Every endpoint this batch raises an event for is locked first, in id order, like every other change to an
+        // endpoint: its events then follow (in sequence and in commit order) any change being committed to it right
+        // now, and their snapshots show that change. Locking in one order also keeps two batches that disable the
+        // same endpoints from deadlocking (which would roll a whole batch back and send it again).
+        var eventEndpoints = mine.Where(r => r.DisableEndpoint is not null || r.State == DeliveryStates.Failed)
+            .Select(r => r.Delivery.EndpointId).Distinct().Order().ToArray();
+        if (eventEndpoints.Length > 0)
+        {
+            await using var lockEndpoints = new NpgsqlCommand(
+                "SELECT id FROM endpoints WHERE id = ANY(@ids) ORDER BY id FOR NO KEY UPDATE", connection, transaction);
+            lockEndpoints.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", eventEndpoints));
+            await lockEndpoints.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         // Endpoint disables: once per endpoint, only if it still carries the token that failed, and for a 410 only if
         // the app has not confirmed the token again after the provider saw it die.
         var disabledEndpoints = new Dictionary<Guid, PlatformEndpoint>();

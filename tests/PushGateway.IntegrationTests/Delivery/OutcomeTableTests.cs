@@ -169,6 +169,44 @@ public sealed class OutcomeTableTests(OutcomeTableTests.Gateway gateway) : IClas
     }
 
     [Fact]
+    public async Task DeliveryFailure_WaitsForAConcurrentEndpointChange_AndFollowsIt()
+    {
+        var (project, appId, endpoint, token) = await ApnsEndpointAsync();
+        gateway.Simulator.State.SetTokenBehavior(token, new TokenBehavior { Preset = TokenPresets.PayloadTooLarge });
+
+        // Another change to the endpoint is being committed (it holds the row and has written its event) while the
+        // provider rejects the payload.
+        await using var connection = new Npgsql.NpgsqlConnection(gateway.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var change = await connection.BeginTransactionAsync(Ct);
+        await using (var update = new Npgsql.NpgsqlCommand("""
+            UPDATE endpoints SET custom_user_data = 'changed meanwhile', updated_at = now() WHERE id = @id;
+            INSERT INTO events (id, project_id, application_id, endpoint_id, type, payload, created_at, state, attempts, next_attempt_at)
+            VALUES (gen_random_uuid(), @p, @a, @id, 'endpointUpdated', '{}', now(), 'pending', 0, now());
+            """, connection, change))
+        {
+            update.Parameters.AddWithValue("id", endpoint.Id());
+            update.Parameters.AddWithValue("p", project.ProjectId);
+            update.Parameters.AddWithValue("a", appId);
+            await update.ExecuteNonQueryAsync(Ct);
+        }
+
+        var messageId = await SendAsync(project, endpoint);
+        await DeliveryGateway.WaitUntilAsync(() => Task.FromResult(gateway.Simulator.State.GetReceived(token: token).Total > 0), Ct, what: "the simulator to answer");
+        await Task.Delay(500, Ct);
+        Assert.Equal(0, await EventsAsync(endpoint, "deliveryFailure"));
+
+        await change.CommitAsync(Ct);
+        await DeliveryGateway.WaitUntilAsync(async () => await EventsAsync(endpoint, "deliveryFailure") == 1, Ct, what: "the deliveryFailure event");
+        var changeSequence = await gateway.ScalarAsync<long>("SELECT sequence FROM events WHERE endpoint_id = @id AND type = 'endpointUpdated'", Ct, ("id", endpoint.Id()));
+        var failureSequence = await gateway.ScalarAsync<long>("SELECT sequence FROM events WHERE endpoint_id = @id AND type = 'deliveryFailure'", Ct, ("id", endpoint.Id()));
+        var failure = JsonNode.Parse((await gateway.ScalarAsync<string>("SELECT payload::text FROM events WHERE endpoint_id = @id AND type = 'deliveryFailure'", Ct, ("id", endpoint.Id())))!)!;
+        Assert.True(failureSequence > changeSequence, $"deliveryFailure {failureSequence} must follow the change {changeSequence}");
+        Assert.Equal("changed meanwhile", failure["endpoint"]!["customUserData"].Str());
+        Assert.Equal(messageId, failure["failure"]!["messageId"]!.GetValue<Guid>());
+    }
+
+    [Fact]
     public async Task ApnsHeaderRejection_FailsDelivery_KeepsEndpoint()
     {
         var (project, _, endpoint, token) = await ApnsEndpointAsync();
