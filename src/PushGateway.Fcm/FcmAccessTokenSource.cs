@@ -44,7 +44,7 @@ internal sealed class FcmAccessTokenSource : IDisposable
             Scopes = [Scope],
             Clock = new TimeProviderClock(options.TimeProvider),
             HttpClientFactory = new HttpClientFromMessageHandlerFactory(
-                _ => new HttpClientFromMessageHandlerFactory.ConfiguredHttpMessageHandler(_handler, false, false)),
+                _ => new HttpClientFromMessageHandlerFactory.ConfiguredHttpMessageHandler(new OAuthErrorBodies(_handler), false, false)),
             // No hidden retries: a failing token endpoint is reported at once and the caller's pipeline retries.
             DefaultExponentialBackOffPolicy = ExponentialBackOffPolicy.None,
         };
@@ -86,6 +86,55 @@ internal sealed class FcmAccessTokenSource : IDisposable
         _handler.Dispose();
         _refreshLock.Dispose();
         _key.Dispose();
+    }
+
+    /// <summary>
+    /// Gives a token endpoint's 4xx answer an OAuth error body when it has none (a <c>token_uri</c> pointing at the
+    /// wrong path answers 404 with an empty or HTML body). Google.Apis.Auth throws a NullReferenceException on such an
+    /// answer, which would look like an outage and be retried forever; with an error body it throws
+    /// <see cref="Google.Apis.Auth.OAuth2.Responses.TokenResponseException"/>, and a refused service account is a
+    /// credentials problem. 408, 429 and 5xx stay as they are: those are "later".
+    /// </summary>
+    internal sealed class OAuthErrorBodies(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            if (status is < 400 or >= 500 or 408 or 429)
+            {
+                return response;
+            }
+
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (HasOAuthError(body))
+            {
+                response.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+                return response;
+            }
+
+            var error = new System.Text.Json.Nodes.JsonObject
+            {
+                ["error"] = $"http_{status}",
+                ["error_description"] = $"the token endpoint answered HTTP {status} without an OAuth error (is token_uri right?)",
+            };
+            response.Content = new StringContent(error.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+            return response;
+        }
+
+        private static bool HasOAuthError(string body)
+        {
+            try
+            {
+                return System.Text.Json.Nodes.JsonNode.Parse(body) is System.Text.Json.Nodes.JsonObject o
+                    && o["error"] is System.Text.Json.Nodes.JsonValue v
+                    && v.TryGetValue<string>(out var error) && error.Length > 0;
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return false;
+            }
+        }
     }
 
     /// <summary>Google.Apis' clock abstraction over our <see cref="TimeProvider"/>.</summary>

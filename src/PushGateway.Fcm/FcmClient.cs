@@ -184,8 +184,8 @@ public sealed class FcmClient : IDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Connection failures, but also whatever the auth library throws on an answer it cannot read (it throws
-            // a NullReferenceException on an error status with an empty body): the endpoint is not usable now.
+            // Connection failures, and whatever the auth library throws on an answer it cannot read (4xx answers get an
+            // OAuth error body first, see FcmAccessTokenSource.OAuthErrorBodies): the endpoint is not usable now.
             return (Transport("OAuth token endpoint: " + Describe(ex)), null);
         }
 

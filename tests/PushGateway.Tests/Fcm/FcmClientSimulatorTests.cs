@@ -363,6 +363,23 @@ public sealed class FcmClientSimulatorTests(FcmSimulatorFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task SendAsync_TokenUriAtTheWrongPath_IsCredentialsRejectedNotAnOutage()
+    {
+        // The simulator answers an unknown path with 404 and no body, as a mistyped token_uri would get.
+        var json = JsonNode.Parse(await fixture.CreateServiceAccountAsync(FcmSimulatorFixture.NewProject(), Ct))!.AsObject();
+        json["token_uri"] = new Uri(new Uri(fixture.Sim.FcmUrl.ToString()), "no-such-token-endpoint").AbsoluteUri;
+        using var client = fixture.CreateClient(json.ToJsonString());
+        var token = FcmSimulatorFixture.NewToken();
+
+        var response = await client.SendAsync(new FcmMessage { Token = token }, cancellationToken: Ct);
+
+        Assert.Equal(FcmResponseClass.CredentialsRejected, response.Class);
+        Assert.False(response.IsTransportFailure);
+        Assert.Equal("http_404", response.TokenEndpointError);
+        Assert.Empty(await fixture.ReceivedAsync(token, Ct));
+    }
+
+    [Fact]
     public async Task SendAsync_HangPreset_TimesOutAsATransportFailure()
     {
         var (client, _) = await NewClientAsync(o => o.RequestTimeout = TimeSpan.FromSeconds(1));
