@@ -271,10 +271,15 @@ internal sealed record PreparedMessage(
         var mergedAps = root["aps"] as JsonObject ?? [];
         var visible = mergedAps.ContainsKey("alert") || mergedAps.ContainsKey("badge") || mergedAps.ContainsKey("sound");
         var pushType = explicitPushType ?? (visible ? ApnsPushType.Alert : ApnsPushType.Background);
-        if (pushType == ApnsPushType.Background && explicitPushType is null && !mergedAps.ContainsKey("content-available"))
+        if (pushType == ApnsPushType.Background && !visible && !mergedAps.ContainsKey("content-available"))
         {
-            // Nothing to show: a silent push that wakes the app, which is what a data-only message means.
+            // Nothing to show: a silent push that wakes the app, which is what a data-only message (or one sent as
+            // pushType background) means. Without content-available iOS accepts it and never wakes the app.
             mergedAps["content-available"] = 1;
+            if (!ReferenceEquals(root["aps"], mergedAps))
+            {
+                root["aps"] = mergedAps;
+            }
         }
 
         // Apple: background pushes must use priority 5; 10 is an error.

@@ -93,6 +93,29 @@ public sealed class SendAndDeliverTests(DeliveryGateway gateway) : IClassFixture
     }
 
     [Fact]
+    public async Task Apns_ExplicitBackground_WithData_WakesTheApp()
+    {
+        var project = await gateway.NewProjectAsync(Ct);
+        var appId = await gateway.CreateApnsAppAsync(project.Client, Ct, bundleId: "com.example.bg2");
+        var token = TestCredentials.ApnsTokenHex();
+        var endpoint = await project.Client.CreateEndpointAsync(appId, token, Ct);
+        var messageId = await DeliveryGateway.SendAsync(project.Client, new
+        {
+            target = new { endpointId = endpoint.Id() },
+            data = new { sync = "1" },
+            apns = new { pushType = "background" },
+        }, Ct);
+        await DeliveryGateway.WaitForMessageAsync(project.Client, messageId, Ct);
+
+        var received = Assert.Single(gateway.Simulator.State.GetReceived("apns", token).Items);
+        Assert.Equal("background", received.Headers!["apns-push-type"]);
+        Assert.Equal("5", received.Headers["apns-priority"]);
+        var payload = JsonNode.Parse(received.Body!.Value.GetRawText())!;
+        Assert.Equal(1, payload["aps"]!["content-available"]!.GetValue<int>());
+        Assert.Equal("1", payload["sync"].Str());
+    }
+
+    [Fact]
     public async Task Apns_Voip_UsesVoipTopic()
     {
         var project = await gateway.NewProjectAsync(Ct);
