@@ -218,7 +218,12 @@ internal sealed record PreparedMessage(
                 v.Add("data", $"Key '{key}' is reserved (aps, from, message_type, notification, google.*, gcm.*).");
             }
 
-            if (!Validation.IsStorable(value))
+            // JSON null gets past the deserializer as a dictionary value (nullable annotations stop at collections).
+            if (value is null)
+            {
+                v.Add("data", $"Value of '{Truncate(key)}' must be a string (FCM data values are strings), not null.");
+            }
+            else if (!Validation.IsStorable(value))
             {
                 v.Add("data", $"Value of '{Truncate(key)}' contains characters that cannot be stored.");
             }

@@ -85,6 +85,11 @@ public sealed class MalformedRequestsTests(MalformedRequestsTests.Fixture fixtur
             { "project", "PUT", "v1/topics/" + new string('t', 257), "", 400 },
             { "project", "GET", $"v1/applications/{apnsApp}/endpoints?limit=-1", "", 400 },
             { "project", "POST", $"v1/applications/{apnsApp}/endpoints", "{\"token\":\"" + new string('a', 1_100_000) + "\"}", 413 },
+            // JSON null inside collections gets past the deserializer's nullable checks.
+            { "project", "POST", "v1/messages", """{"target":{"userId":"u1"},"data":{"a":null}}""", 400 },
+            { "project", "POST", "v1/messages", """{"target":{"userIds":["u1",null]},"data":{"a":"b"}}""", 400 },
+            { "project", "POST", "v1/messages", """{"target":{"endpointIds":[null]},"data":{"a":"b"}}""", 400 },
+            { "project", "POST", "v1/applications", $$$"""{"name":"a","platform":"apns","environment":"production","credentials":{"type":"token","teamId":"TEAM123456","keyId":"KEY1234567","privateKey":{{{P8}}},"bundleId":"com.x"},"events":{"url":"https://x.example","secret":"0123456789abcdef","types":[null]}}""", 400 },
         };
         return data;
     }
@@ -125,6 +130,27 @@ public sealed class MalformedRequestsTests(MalformedRequestsTests.Fixture fixtur
         using var admin = fixture.Admin();
         var response = await admin.PostAsync("v1/projects", Json.Raw("""{"name":"x"}""", "text/plain"), Ct);
         await response.AssertProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported-media-type", Ct);
+    }
+
+    [Fact]
+    public async Task Batch_NullDataValueInOneItem_IsThatItemsValidationError_NotA500()
+    {
+        using var client = fixture.Client(fixture.Project.Key);
+        var before = await fixture.TableCountsAsync(Ct);
+
+        var response = await client.PostAsync("v1/messages/batch",
+            Json.Raw("""{"messages":[{"target":{"userId":"nobody"},"data":{"a":"b"}},{"target":{"userId":"nobody"},"data":{"a":"","b":null}},null]}"""), Ct);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var items = (await response.ReadObjectAsync(Ct))["items"]!.AsArray();
+        Assert.Equal(3, items.Count);
+        Assert.Equal("accepted", items[0]!["status"].Str());
+        Assert.Equal("validation", items[1]!["error"]!["type"].Str());
+        Assert.NotNull(items[1]!["error"]!["errors"]!["data"]);
+        Assert.Equal("validation", items[2]!["error"]!["type"].Str());
+        // Only the valid message was stored.
+        Assert.NotEqual(before, await fixture.TableCountsAsync(Ct));
+        Assert.Equal(1, await fixture.ScalarAsync<long>("SELECT count(*) FROM messages WHERE id = @id", Ct, ("id", items[0]!.AsObject().Id())));
     }
 
     [Fact]
