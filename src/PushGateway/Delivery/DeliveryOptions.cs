@@ -54,6 +54,14 @@ internal sealed class DeliveryOptions
     [Range(1, 16)]
     public int ResultWriters { get; set; } = 2;
 
+    /// <summary>
+    /// Claimed batches open at once. Each holds one database connection until all its notifications are answered,
+    /// so this bounds the workers' connections (their pool allows this many plus 4) even when a provider hangs while
+    /// messages keep trickling in, one small batch each.
+    /// </summary>
+    [Range(1, 200)]
+    public int MaxOpenBatches { get; set; } = 16;
+
 }
 
 /// <summary>Provider endpoints and TLS trust (<c>Apns</c>, <c>Fcm</c>, <c>Providers</c> sections).</summary>

@@ -460,7 +460,7 @@ internal sealed class WorkerDatabase(NpgsqlDataSource dataSource) : IAsyncDispos
 {
     public NpgsqlDataSource DataSource { get; } = dataSource;
 
-    public static WorkerDatabase Create(string connectionString)
+    public static WorkerDatabase Create(string connectionString, int maxConnections = 20)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString)
         {
@@ -469,6 +469,9 @@ internal sealed class WorkerDatabase(NpgsqlDataSource dataSource) : IAsyncDispos
             MaxAutoPrepare = 16,
             NoResetOnClose = true,
         };
+        // One connection per open batch plus a few for the sweeper and lookups; less if the operator asked for less.
+        builder.MaxPoolSize = Math.Min(builder.MaxPoolSize, maxConnections);
+        builder.MinPoolSize = Math.Min(builder.MinPoolSize, builder.MaxPoolSize);
         // After any options the operator's connection string already carries (search_path, …).
         builder.Options = $"{builder.Options} -c enable_seqscan=off -c enable_bitmapscan=off".TrimStart();
         return new WorkerDatabase(new NpgsqlDataSourceBuilder(builder.ConnectionString).Build());

@@ -31,6 +31,8 @@ internal sealed class DeliveryWorker(
     /// <summary>Cancels requests already sent to a provider only when shutdown's grace period is over.</summary>
     private readonly CancellationTokenSource _abortSends = new();
     private int _inFlight;
+    /// <summary>Claimed batches not yet written and disposed: each holds a database connection.</summary>
+    private int _openBatches;
 
     private sealed class Lane(int concurrency)
     {
@@ -51,7 +53,8 @@ internal sealed class DeliveryWorker(
                 try
                 {
                     var capacity = _options.MaxInFlight - Volatile.Read(ref _inFlight);
-                    if (capacity < Math.Min(_options.BatchSize, _options.MaxInFlight) / 4 + 1)
+                    if (capacity < Math.Min(_options.BatchSize, _options.MaxInFlight) / 4 + 1
+                        || Volatile.Read(ref _openBatches) >= _options.MaxOpenBatches)
                     {
                         await _capacityFreed.WaitAsync(_options.PollInterval, stoppingToken);
                         continue;
@@ -83,6 +86,7 @@ internal sealed class DeliveryWorker(
                     }
 
                     Interlocked.Add(ref _inFlight, batch.Items.Count);
+                    Interlocked.Increment(ref _openBatches);
                     batch.ClaimedAt = System.Diagnostics.Stopwatch.GetTimestamp();
                     try
                     {
@@ -99,6 +103,7 @@ internal sealed class DeliveryWorker(
                         // Nothing was sent: roll back, the rows are due again.
                         Interlocked.Add(ref _inFlight, -batch.Items.Count);
                         await batch.DisposeAsync();
+                        Interlocked.Decrement(ref _openBatches);
                         throw;
                     }
                 }
@@ -180,6 +185,7 @@ internal sealed class DeliveryWorker(
             {
                 // Only after shutdown gave up waiting: the transaction rolls back and the rows are due again.
                 Interlocked.Add(ref _inFlight, -batch.Items.Count);
+                Interlocked.Decrement(ref _openBatches);
                 _ = batch.DisposeAsync().AsTask();
             }
         }
@@ -356,6 +362,7 @@ internal sealed class DeliveryWorker(
                 }
 
                 Interlocked.Add(ref _inFlight, -batch.Items.Count);
+                Interlocked.Decrement(ref _openBatches);
                 _capacityFreed.Release();
             }
         }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
@@ -53,7 +54,7 @@ internal static class GatewayApp
         builder.Services.AddScoped<EndpointRegistry>();
         builder.Services.AddSingleton<DeliverySignal>();
         builder.Services.AddSingleton<MessageAcceptor>();
-        builder.Services.AddSingleton(_ => WorkerDatabase.Create(connectionString));
+        builder.Services.AddSingleton(sp => WorkerDatabase.Create(connectionString, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.MaxOpenBatches + 4));
         builder.Services.AddSingleton<DeliveryQueue>();
         builder.Services.AddSingleton<DeliveryMetrics>();
         builder.Services.AddSingleton(ProviderOptions.Bind(builder.Configuration));

@@ -1,0 +1,77 @@
+using PushGateway.IntegrationTests.Infrastructure;
+using PushGateway.Simulator;
+
+namespace PushGateway.IntegrationTests.Delivery;
+
+/// <summary>
+/// A provider that answers slowly while messages keep trickling in, each claimed as a batch of its own: every open
+/// batch holds a database connection, and their number stays bounded by <c>Delivery:MaxOpenBatches</c> instead of
+/// growing until PostgreSQL refuses connections to everyone (the API included).
+/// </summary>
+public sealed class WorkerConnectionTests(WorkerConnectionTests.Gateway gateway) : IClassFixture<WorkerConnectionTests.Gateway>
+{
+    private const int MaxOpenBatches = 3;
+
+    public sealed class Gateway : DeliveryGateway
+    {
+        protected override IDictionary<string, string?> Settings
+        {
+            get
+            {
+                var settings = base.Settings;
+                settings["Delivery:MaxOpenBatches"] = MaxOpenBatches.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return settings;
+            }
+        }
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task SlowProvider_TrickleOfMessages_OpenBatchesStayBounded_AndAllAreDelivered()
+    {
+        var project = await gateway.NewProjectAsync(Ct);
+        var appId = await gateway.CreateApnsAppAsync(project.Client, Ct);
+        var endpoints = new List<Guid>();
+        for (var i = 0; i < 12; i++)
+        {
+            endpoints.Add((await project.Client.CreateEndpointAsync(appId, TestCredentials.ApnsTokenHex(), Ct)).Id());
+        }
+
+        gateway.Simulator.State.UpdateSettings(new SimulatorSettingsUpdate { LatencyMs = 2500 });
+        var messages = new List<Guid>();
+        long mostOpen = 0;
+        try
+        {
+            foreach (var endpoint in endpoints)
+            {
+                messages.Add(await DeliveryGateway.SendAsync(project.Client, new { target = new { endpointId = endpoint }, data = new { n = "1" } }, Ct));
+                await Task.Delay(80, Ct);
+                mostOpen = Math.Max(mostOpen, await OpenWorkerTransactionsAsync());
+            }
+
+            for (var i = 0; i < 10; i++)
+            {
+                mostOpen = Math.Max(mostOpen, await OpenWorkerTransactionsAsync());
+                await Task.Delay(100, Ct);
+            }
+        }
+        finally
+        {
+            gateway.Simulator.State.UpdateSettings(new SimulatorSettingsUpdate { LatencyMs = 0 });
+        }
+
+        Assert.InRange(mostOpen, 1, MaxOpenBatches);
+        foreach (var id in messages)
+        {
+            var message = await DeliveryGateway.WaitForMessageAsync(project.Client, id, Ct, timeout: TimeSpan.FromSeconds(60));
+            Assert.Equal(1, message["counts"]!["delivered"]!.GetValue<long>());
+        }
+    }
+
+    /// <summary>Worker connections holding a claimed batch (a transaction left open while its notifications are sent).</summary>
+    private Task<long> OpenWorkerTransactionsAsync() => gateway.ScalarAsync<long>("""
+        SELECT count(*) FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name = 'pushgateway-worker' AND state = 'idle in transaction'
+        """, Ct);
+}
