@@ -10,8 +10,9 @@ namespace PushGateway.Delivery;
 /// <summary>
 /// Drains the delivery queue: claims due deliveries in batches, sends each through its application's provider
 /// client with bounded concurrency per application and per provider, and writes the results back in batches.
-/// An application that is slow or failing only fills its own lane: once it has twice its concurrency waiting here,
-/// the claims skip it until it catches up.
+/// An application that is slow or failing only fills its own lane: once it has twice its concurrency waiting here, or
+/// its requests have gone unanswered for a while (an outage, a hanging connection), the claims skip it until it
+/// catches up, so the batches (and database connections) it holds do not keep other applications waiting.
 /// </summary>
 internal sealed class DeliveryWorker(
     DeliveryQueue queue,
@@ -34,10 +35,50 @@ internal sealed class DeliveryWorker(
     /// <summary>Claimed batches not yet written and disposed: each holds a database connection.</summary>
     private int _openBatches;
 
+    /// <summary>An application that has had requests outstanding for this long with no answer at all is "stalled".</summary>
+    internal static readonly TimeSpan StalledAfter = TimeSpan.FromMilliseconds(500);
+
     private sealed class Lane(int concurrency)
     {
+        private readonly Lock _lock = new();
+        private int _outstanding;
+        private long _lastProgress;
+
         public SemaphoreSlim Slots { get; } = new(concurrency, concurrency);
         public int Waiting;
+
+        public void Sending(long now)
+        {
+            lock (_lock)
+            {
+                if (_outstanding++ == 0)
+                {
+                    _lastProgress = now;
+                }
+            }
+        }
+
+        public void Answered(long now)
+        {
+            lock (_lock)
+            {
+                _outstanding--;
+                _lastProgress = now;
+            }
+        }
+
+        /// <summary>
+        /// Requests are outstanding and none has been answered (or timed out) for <see cref="StalledAfter"/>: a
+        /// provider outage or a hanging connection. New claims leave this application's rows in the queue, so that
+        /// batches holding its requests (and the connections they hold) do not pile up while other applications wait.
+        /// </summary>
+        public bool IsStalled(TimeProvider time)
+        {
+            lock (_lock)
+            {
+                return _outstanding > 0 && time.GetElapsedTime(_lastProgress) > StalledAfter;
+            }
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -60,7 +101,9 @@ internal sealed class DeliveryWorker(
                         continue;
                     }
 
-                    var excluded = _lanes.Where(l => Volatile.Read(ref l.Value.Waiting) >= 2 * _options.PerApplicationConcurrency).Select(l => l.Key).ToArray();
+                    var excluded = _lanes
+                        .Where(l => Volatile.Read(ref l.Value.Waiting) >= 2 * _options.PerApplicationConcurrency || l.Value.IsStalled(time))
+                        .Select(l => l.Key).ToArray();
                     var limit = Math.Min(capacity, _options.BatchSize);
                     var fromStart = cursor.AtStart;
                     var batch = await queue.ClaimAsync(limit, excluded, time.UtcNow(), cursor, stoppingToken);
@@ -227,6 +270,7 @@ internal sealed class DeliveryWorker(
             now = time.UtcNow();
             DeliveryOutcome outcome;
             var started = time.GetTimestamp();
+            lane.Sending(started);
             try
             {
                 // Not the stopping token: a request on its way is allowed to finish during shutdown, so that its
@@ -240,6 +284,10 @@ internal sealed class DeliveryWorker(
             catch (Exception ex)
             {
                 outcome = new DeliveryOutcome.Retry(null, "internal: " + ex.GetType().Name, null);
+            }
+            finally
+            {
+                lane.Answered(time.GetTimestamp());
             }
 
             metrics.ProviderRequest(app.Sender.Provider, time.GetElapsedTime(started));

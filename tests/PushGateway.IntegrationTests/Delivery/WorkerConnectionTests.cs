@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using PushGateway.IntegrationTests.Infrastructure;
 using PushGateway.Simulator;
 
@@ -20,6 +21,8 @@ public sealed class WorkerConnectionTests(WorkerConnectionTests.Gateway gateway)
             {
                 var settings = base.Settings;
                 settings["Delivery:MaxOpenBatches"] = MaxOpenBatches.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                // Long enough that an application whose provider hangs is plainly told apart from one that answers.
+                settings["Delivery:RequestTimeout"] = "00:00:20";
                 return settings;
             }
         }
@@ -68,6 +71,50 @@ public sealed class WorkerConnectionTests(WorkerConnectionTests.Gateway gateway)
             Assert.Equal(1, message["counts"]!["delivered"]!.GetValue<long>());
         }
     }
+
+    [Fact]
+    public async Task HangingApplication_DoesNotHoldUpAnotherApplication()
+    {
+        var project = await gateway.NewProjectAsync(Ct);
+        var hanging = await gateway.CreateApnsAppAsync(project.Client, Ct, bundleId: "com.example.hangs");
+        var healthy = await gateway.CreateApnsAppAsync(project.Client, Ct, bundleId: "com.example.fine");
+        var pairs = new List<(Guid Hanging, Guid Healthy)>();
+        for (var i = 0; i < 8; i++)
+        {
+            var token = TestCredentials.ApnsTokenHex();
+            gateway.Simulator.State.SetTokenBehavior(token, new TokenBehavior { Preset = TokenPresets.Hang });
+            pairs.Add(((await project.Client.CreateEndpointAsync(hanging, token, Ct)).Id(),
+                (await project.Client.CreateEndpointAsync(healthy, TestCredentials.ApnsTokenHex(), Ct)).Id()));
+        }
+
+        // A trickle to both applications: every message to the healthy one must be delivered in far less than the
+        // 20 s the hanging one's requests take to time out, also after more than MaxOpenBatches of them were sent.
+        var started = DateTimeOffset.UtcNow;
+        var healthyMessages = new List<Guid>();
+        foreach (var (toHanging, toHealthy) in pairs)
+        {
+            await DeliveryGateway.SendAsync(project.Client, new { target = new { endpointId = toHanging }, data = new { n = "1" } }, Ct);
+            await Task.Delay(150, Ct);
+            healthyMessages.Add(await DeliveryGateway.SendAsync(project.Client, new { target = new { endpointId = toHealthy }, data = new { n = "1" } }, Ct));
+            await Task.Delay(150, Ct);
+        }
+
+        foreach (var id in healthyMessages)
+        {
+            var message = await DeliveryGateway.WaitForMessageAsync(project.Client, id, Ct, timeout: TimeSpan.FromSeconds(60));
+            Assert.Equal(1, message["counts"]!["delivered"]!.GetValue<long>());
+        }
+
+        var elapsed = DateTimeOffset.UtcNow - started;
+        Assert.True(elapsed < TimeSpan.FromSeconds(12), $"the healthy application's messages took {elapsed.TotalSeconds:F1} s");
+        foreach (var (toHanging, _) in pairs)
+        {
+            gateway.Simulator.State.ClearTokenBehavior(await TokenAsync(project, toHanging));
+        }
+    }
+
+    private static async Task<string> TokenAsync(ProjectContext project, Guid endpointId) =>
+        (await project.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>($"v1/endpoints/{endpointId}", Ct))!["token"].Str();
 
     /// <summary>Worker connections holding a claimed batch (a transaction left open while its notifications are sent).</summary>
     private Task<long> OpenWorkerTransactionsAsync() => gateway.ScalarAsync<long>("""
