@@ -90,10 +90,10 @@ internal sealed class FcmAccessTokenSource : IDisposable
 
     /// <summary>
     /// Gives a token endpoint's 4xx answer an OAuth error body when it has none (a <c>token_uri</c> pointing at the
-    /// wrong path answers 404 with an empty or HTML body). Google.Apis.Auth throws a NullReferenceException on such an
-    /// answer, which would look like an outage and be retried forever; with an error body it throws
-    /// <see cref="Google.Apis.Auth.OAuth2.Responses.TokenResponseException"/>, and a refused service account is a
-    /// credentials problem. 408, 429 and 5xx stay as they are: those are "later".
+    /// wrong path answers 404 with an empty or HTML body), so that Google.Apis.Auth reports it as a
+    /// <see cref="Google.Apis.Auth.OAuth2.Responses.TokenResponseException"/> whose error says what happened
+    /// (<c>http_404</c>, is token_uri right?) rather than "Server response does not contain a JSON object", whatever
+    /// the body was. A refused service account is a credentials problem; 408, 429 and 5xx stay as they are: "later".
     /// </summary>
     internal sealed class OAuthErrorBodies(HttpMessageHandler inner) : DelegatingHandler(inner)
     {
