@@ -54,8 +54,9 @@ public static class DeliveryStates
 }
 
 /// <summary>
-/// One message for one endpoint: a row of the durable queue while pending (claimed with FOR UPDATE SKIP LOCKED and
-/// leased through <see cref="NextAttemptAt"/>), the receipt afterwards.
+/// One message for one endpoint: a row of the durable queue while pending (picked with FOR UPDATE SKIP LOCKED and
+/// leased: the claim commits <see cref="LeaseOwner"/>, <see cref="LeasedUntil"/> and moves <see cref="NextAttemptAt"/>
+/// to the lease's end, so an expired lease makes the row due again), the receipt afterwards.
 /// </summary>
 public sealed class Delivery
 {
@@ -75,6 +76,10 @@ public sealed class Delivery
     public string? ProviderId { get; set; }
     /// <summary>APNs sandbox's <c>apns-unique-id</c>: the key to the delivery log in Apple's Push Notifications Console.</summary>
     public string? ProviderUniqueId { get; set; }
+    /// <summary>The worker process holding the lease (null when not leased).</summary>
+    public Guid? LeaseOwner { get; set; }
+    /// <summary>When the current lease runs out (null when not leased).</summary>
+    public DateTimeOffset? LeasedUntil { get; set; }
 }
 
 /// <summary>An <c>Idempotency-Key</c> and the first response given for it (kept 24 hours).</summary>

@@ -9,8 +9,14 @@ internal static partial class DeliveryLog
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Delivery loop iteration failed; retrying")]
     public static partial void IterationFailed(this ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Writing {Count} delivery results failed; those deliveries are due again")]
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Recording {Count} delivery results failed while their leases lasted; those deliveries are due again when the leases run out")]
     public static partial void ResultWriteFailed(this ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "The database refused a group of {Count} delivery results ({Error}); recording them one by one")]
+    public static partial void ResultGroupRefused(this ILogger logger, int count, string error);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "The result of delivery {DeliveryId} (application {ApplicationId}, state {State}) could not be recorded ({Error}); parked until {DueAt:o}")]
+    public static partial void ResultParked(this ILogger logger, long deliveryId, Guid applicationId, string state, string error, DateTimeOffset dueAt);
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Endpoint {EndpointId} (token {TokenHash}) disabled: {Reason}")]
     public static partial void EndpointDisabled(this ILogger logger, Guid endpointId, string tokenHash, string reason);
@@ -26,9 +32,6 @@ internal static partial class DeliveryLog
 
     [LoggerMessage(EventId = 2030, Level = LogLevel.Debug, Message = "Sweep: released {Released} held deliveries, expired {Expired}")]
     public static partial void Swept(this ILogger logger, int released, int expired);
-
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Debug, Message = "Batch of {Count}: sent in {SendMs:F0} ms, waited {QueueMs:F0} ms for a writer, written in {WriteMs:F0} ms")]
-    public static partial void BatchWritten(this ILogger logger, int count, double sendMs, double queueMs, double writeMs);
 
     [LoggerMessage(EventId = 2040, Level = LogLevel.Debug, Message = "Queue statistics unavailable: {Reason}")]
     public static partial void StatsUnavailable(this ILogger logger, string reason);

@@ -13,6 +13,7 @@ internal sealed class DeliveryMetrics : IDisposable
     private readonly Counter<long> _retries;
     private readonly Counter<long> _endpointsDisabled;
     private readonly Counter<long> _applicationsDisabled;
+    private readonly Counter<long> _unrecorded;
     private readonly Histogram<double> _endToEnd;
     private readonly Histogram<double> _providerDuration;
 
@@ -23,6 +24,8 @@ internal sealed class DeliveryMetrics : IDisposable
         _retries = _meter.CreateCounter<long>("pushgateway.delivery.retries", description: "Attempts that will be retried later.");
         _endpointsDisabled = _meter.CreateCounter<long>("pushgateway.endpoints.disabled", description: "Endpoints disabled because the provider said the token is dead.");
         _applicationsDisabled = _meter.CreateCounter<long>("pushgateway.applications.disabled", description: "Applications disabled by a credential failure.");
+        _unrecorded = _meter.CreateCounter<long>("pushgateway.delivery.result.write.failures",
+            description: "Delivery results the database refused even on their own; each such delivery is parked (due again after a backoff). Alert on any.");
         _endToEnd = _meter.CreateHistogram<double>("pushgateway.delivery.latency", unit: "s",
             description: "Accepted → provider answered, for delivered and failed deliveries.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
@@ -59,6 +62,8 @@ internal sealed class DeliveryMetrics : IDisposable
         _endpointsDisabled.Add(1, new KeyValuePair<string, object?>("reason", reason.Split(' ', 2)[0]));
 
     public void ApplicationDisabled() => _applicationsDisabled.Add(1);
+
+    public void ResultUnrecorded() => _unrecorded.Add(1);
 
     /// <summary>Reasons are provider reason strings (a bounded set); free text after a colon is cut off.</summary>
     private static string ReasonLabel(DeliveryResult result) => result.State switch

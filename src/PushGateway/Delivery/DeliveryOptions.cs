@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace PushGateway.Delivery;
 
 /// <summary>The <c>Delivery</c> section: the workers that drain the PostgreSQL queue.</summary>
-internal sealed class DeliveryOptions
+internal sealed class DeliveryOptions : IValidatableObject
 {
     public const string SectionName = "Delivery";
 
@@ -50,18 +50,36 @@ internal sealed class DeliveryOptions
     /// <summary>Per-request timeout towards APNs and FCM.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Writers committing finished batches in parallel.</summary>
+    /// <summary>Writers recording results in parallel (each one short transaction per group).</summary>
     [Range(1, 16)]
     public int ResultWriters { get; set; } = 2;
 
-    /// <summary>
-    /// Claimed batches open at once. Each holds one database connection until all its notifications are answered,
-    /// so this bounds the workers' connections (their pool allows this many plus 4) even when a provider hangs while
-    /// messages keep trickling in, one small batch each.
-    /// </summary>
-    [Range(1, 200)]
-    public int MaxOpenBatches { get; set; } = 16;
+    /// <summary>Most results one writer records in one transaction.</summary>
+    [Range(1, 5_000)]
+    public int ResultGroupSize { get; set; } = 500;
 
+    /// <summary>
+    /// How long a writer that found only a few results waits for more before it commits them: the bound (with the
+    /// commit itself) on how long an answered notification stays unrecorded, and so could be sent again after a crash.
+    /// </summary>
+    public TimeSpan ResultGroupDelay { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// How long a claim holds its deliveries. A worker that dies gives its unrecorded deliveries back when their lease
+    /// runs out; a delivery still waiting for a send slot that close to the end of its lease is given back unsent. Must
+    /// exceed <see cref="RequestTimeout"/> by a few seconds.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (LeaseDuration < RequestTimeout + TimeSpan.FromSeconds(5))
+        {
+            yield return new ValidationResult(
+                $"Delivery:LeaseDuration ({LeaseDuration}) must be at least Delivery:RequestTimeout ({RequestTimeout}) plus 5 seconds.",
+                [nameof(LeaseDuration)]);
+        }
+    }
 }
 
 /// <summary>Provider endpoints and TLS trust (<c>Apns</c>, <c>Fcm</c>, <c>Providers</c> sections).</summary>

@@ -54,8 +54,9 @@ internal static class GatewayApp
         builder.Services.AddScoped<EndpointRegistry>();
         builder.Services.AddSingleton<DeliverySignal>();
         builder.Services.AddSingleton<MessageAcceptor>();
-        builder.Services.AddSingleton(sp => WorkerDatabase.Create(connectionString, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.MaxOpenBatches + 4));
+        builder.Services.AddSingleton(sp => WorkerDatabase.Create(connectionString, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.ResultWriters + 6));
         builder.Services.AddSingleton<DeliveryQueue>();
+        builder.Services.AddSingleton<ResultStore>();
         builder.Services.AddSingleton<DeliveryMetrics>();
         builder.Services.AddSingleton(ProviderOptions.Bind(builder.Configuration));
         builder.Services.AddSingleton<ProviderClients>();

@@ -42,15 +42,16 @@ public sealed class QueuePlanTests : IAsyncLifetime
         await using var worker = WorkerDatabase.Create(connectionString);
         await using var connection = await worker.DataSource.OpenConnectionAsync(Ct);
         var positional = DeliveryQueue.ClaimSql
-            .Replace("@now", "$1").Replace("@after_at", "$2").Replace("@after_id", "$3").Replace("@excluded", "$4").Replace("@limit", "$5");
-        await ExecuteAsync(connection, "ANALYZE deliveries; PREPARE claim (timestamptz, timestamptz, bigint, uuid[], int) AS " + positional);
+            .Replace("@now", "$1").Replace("@after_at", "$2").Replace("@after_id", "$3").Replace("@excluded", "$4").Replace("@limit", "$5")
+            .Replace("@leased_until", "$6").Replace("@owner", "$7");
+        await ExecuteAsync(connection, "ANALYZE deliveries; PREPARE claim (timestamptz, timestamptz, bigint, uuid[], int, timestamptz, uuid) AS " + positional);
         for (var i = 0; i < 8; i++)
         {
-            await ExecuteAsync(connection, "BEGIN; EXECUTE claim(now(), '-infinity', 0, '{}', 1000); COMMIT");
+            await ExecuteAsync(connection, "BEGIN; EXECUTE claim(now(), '-infinity', 0, '{}', 1000, now() + interval '30 seconds', gen_random_uuid()); ROLLBACK");
         }
 
         await ExecuteAsync(connection, InsertDueRows);
-        var plan = await QueryLinesAsync(connection, "EXPLAIN EXECUTE claim(now(), '-infinity', 0, '{}', 1000)");
+        var plan = await QueryLinesAsync(connection, "EXPLAIN EXECUTE claim(now(), '-infinity', 0, '{}', 1000, now() + interval '30 seconds', gen_random_uuid())");
 
         Assert.Contains("Index Scan using ix_deliveries_due on deliveries", plan);
         Assert.DoesNotContain("Seq Scan on deliveries", plan);
@@ -63,11 +64,11 @@ public sealed class QueuePlanTests : IAsyncLifetime
         await using var worker = WorkerDatabase.Create(_connectionString);
         var queue = new DeliveryQueue(worker);
         var cursor = new QueueCursor(TimeProvider.System, TimeSpan.FromSeconds(2));
-        await using var batch = await queue.ClaimAsync(500, [], DateTimeOffset.UtcNow, cursor, Ct);
+        var now = DateTimeOffset.UtcNow;
+        var batch = await queue.ClaimAsync(500, [], now, now.AddSeconds(30), Guid.NewGuid(), cursor, Ct);
 
-        Assert.NotNull(batch);
-        Assert.Equal(500, batch.Items.Count);
-        Assert.Equal(batch.Items.Select(i => i.Id).Order(), batch.Items.Select(i => i.Id));
+        Assert.Equal(500, batch.Count);
+        Assert.Equal(batch.Select(i => i.Id).Order(), batch.Select(i => i.Id));
     }
 
     [Fact]
@@ -88,9 +89,11 @@ public sealed class QueuePlanTests : IAsyncLifetime
         }
 
         var now = DateTimeOffset.UtcNow;
-        var plan = await ExplainAsync(DeliveryQueue.WriteResultsSql, parameters =>
+        var plan = await ExplainAsync(ResultStore.WriteResultsSql, parameters =>
         {
             parameters.Add(new NpgsqlParameter<long[]>("ids", ids));
+            parameters.Add(new NpgsqlParameter<int[]>("claimed", ids.Select(_ => 1).ToArray()));
+            parameters.Add(new NpgsqlParameter<Guid>("owner", Guid.NewGuid()));
             parameters.Add(new NpgsqlParameter<string[]>("states", ids.Select(_ => "delivered").ToArray()));
             parameters.Add(new NpgsqlParameter<int[]>("attempts", ids.Select(_ => 1).ToArray()));
             parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("next", ids.Select(_ => now).ToArray()));
@@ -102,7 +105,7 @@ public sealed class QueuePlanTests : IAsyncLifetime
             parameters.Add(new NpgsqlParameter<string?[]>("uids", ids.Select(_ => (string?)null).ToArray()));
         });
 
-        Assert.Contains("Index Scan using pk_deliveries on deliveries", plan);
+        Assert.True(plan.Contains("Index Scan using pk_deliveries on deliveries", StringComparison.Ordinal), plan);
         Assert.DoesNotContain("Seq Scan on deliveries", plan);
     }
 

@@ -5,14 +5,12 @@ using PushGateway.Simulator;
 namespace PushGateway.IntegrationTests.Delivery;
 
 /// <summary>
-/// A provider that answers slowly while messages keep trickling in, each claimed as a batch of its own: every open
-/// batch holds a database connection, and their number stays bounded by <c>Delivery:MaxOpenBatches</c> instead of
-/// growing until PostgreSQL refuses connections to everyone (the API included).
+/// A provider that answers slowly while messages keep trickling in, each claimed as a batch of its own: claims are
+/// leases committed at once, so no worker transaction stays open while notifications are sent (the connections and
+/// vacuum horizon a slow provider used to hold, one batch each), and all are delivered.
 /// </summary>
 public sealed class WorkerConnectionTests(WorkerConnectionTests.Gateway gateway) : IClassFixture<WorkerConnectionTests.Gateway>
 {
-    private const int MaxOpenBatches = 3;
-
     public sealed class Gateway : DeliveryGateway
     {
         protected override IDictionary<string, string?> Settings
@@ -20,7 +18,6 @@ public sealed class WorkerConnectionTests(WorkerConnectionTests.Gateway gateway)
             get
             {
                 var settings = base.Settings;
-                settings["Delivery:MaxOpenBatches"] = MaxOpenBatches.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 // Long enough that an application whose provider hangs is plainly told apart from one that answers.
                 settings["Delivery:RequestTimeout"] = "00:00:20";
                 return settings;
@@ -31,7 +28,7 @@ public sealed class WorkerConnectionTests(WorkerConnectionTests.Gateway gateway)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task SlowProvider_TrickleOfMessages_OpenBatchesStayBounded_AndAllAreDelivered()
+    public async Task SlowProvider_TrickleOfMessages_NoWorkerTransactionStaysOpen_AndAllAreDelivered()
     {
         var project = await gateway.NewProjectAsync(Ct);
         var appId = await gateway.CreateApnsAppAsync(project.Client, Ct);
@@ -64,7 +61,8 @@ public sealed class WorkerConnectionTests(WorkerConnectionTests.Gateway gateway)
             gateway.Simulator.State.UpdateSettings(new SimulatorSettingsUpdate { LatencyMs = 0 });
         }
 
-        Assert.InRange(mostOpen, 1, MaxOpenBatches);
+        // A claim or a result write may be caught committing; nothing stays open across the 2.5 s requests.
+        Assert.InRange(mostOpen, 0, 1);
         foreach (var id in messages)
         {
             var message = await DeliveryGateway.WaitForMessageAsync(project.Client, id, Ct, timeout: TimeSpan.FromSeconds(60));
@@ -88,7 +86,7 @@ public sealed class WorkerConnectionTests(WorkerConnectionTests.Gateway gateway)
         }
 
         // A trickle to both applications: every message to the healthy one must be delivered in far less than the
-        // 20 s the hanging one's requests take to time out, also after more than MaxOpenBatches of them were sent.
+        // 20 s the hanging one's requests take to time out, also after several of them were sent.
         var started = DateTimeOffset.UtcNow;
         var healthyMessages = new List<Guid>();
         foreach (var (toHanging, toHealthy) in pairs)

@@ -10,30 +10,6 @@ using PushGateway.Hosting;
 
 namespace PushGateway.Delivery;
 
-/// <summary>A message's payloads as the workers need them (cached per message while its deliveries drain).</summary>
-internal sealed record MessageInfo(
-    Guid Id,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset ExpiresAt,
-    int TtlSeconds,
-    byte[] ApnsPayload,
-    ApnsPushType ApnsPushType,
-    int ApnsPriority,
-    string? ApnsTopic,
-    string? CollapseKey,
-    JsonObject FcmMessage);
-
-/// <summary>One application's provider connection.</summary>
-internal interface IPushSender : IAsyncDisposable
-{
-    string Provider { get; }
-
-    Task<DeliveryOutcome> SendAsync(MessageInfo message, string token, DateTimeOffset now, CancellationToken cancellationToken);
-}
-
-/// <summary>The state of an application as the workers see it.</summary>
-internal sealed record ApplicationState(Guid Id, string Platform, bool Enabled, int CredentialsVersion, IPushSender Sender);
-
 /// <summary>
 /// Provider clients per application, built from the decrypted credentials and rebuilt when the credentials version
 /// changes (rotation, environment change). Applications sharing a .p8 key share its provider token.
@@ -133,16 +109,30 @@ internal sealed class ProviderClients(WorkerDatabase database, SecretBox secrets
         var type = reader.GetString(4);
         var ciphertext = reader.GetFieldValue<byte[]>(5);
         IPushSender sender;
+        JsonObject secret;
         try
         {
-            var secret = JsonNode.Parse(secrets.OpenString(ciphertext, ApplicationsEndpoints.SecretContext(id)))!.AsObject();
+            secret = JsonNode.Parse(secrets.OpenString(ciphertext, ApplicationsEndpoints.SecretContext(id)))!.AsObject();
+        }
+        catch (System.Security.Cryptography.CryptographicException ex)
+        {
+            // Not this application's fault: the stored credentials were encrypted under a key this process does not
+            // have (a wrong or missing PushGateway__EncryptionKey). Never disable the application for it; its
+            // deliveries wait and are retried, and the next state check (every second) tries again.
+            logger.CredentialsUnusable(id, ex.GetType().Name);
+            return new ApplicationState(id, platform, enabled, version, new UndecryptableSender(platform));
+        }
+
+        try
+        {
             sender = platform == Platforms.Apns
                 ? CreateApns(environment!, type, secret)
                 : CreateFcm(secret);
         }
-        catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException or FormatException or InvalidOperationException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException or FormatException or InvalidOperationException or System.Text.Json.JsonException or NullReferenceException)
         {
-            // The stored credentials cannot be used (wrong encryption key, certificate that no longer loads…).
+            // The decrypted credentials cannot be used (a certificate that no longer loads…): the application's own
+            // configuration is wrong, so it is disabled until it is fixed, as for a credential failure.
             logger.CredentialsUnusable(id, ex.GetType().Name);
             sender = new BrokenSender(platform, $"{platform}:credentials:unusable ({ex.GetType().Name})");
         }
@@ -198,6 +188,17 @@ internal sealed class ProviderClients(WorkerDatabase database, SecretBox secrets
         _applications.Clear();
     }
 
+    /// <summary>Credentials this process cannot decrypt: retried later, the application left as it is.</summary>
+    private sealed class UndecryptableSender(string provider) : IPushSender
+    {
+        public string Provider => provider;
+
+        public Task<DeliveryOutcome> SendAsync(MessageInfo message, string token, DateTimeOffset now, CancellationToken cancellationToken) =>
+            Task.FromResult<DeliveryOutcome>(new DeliveryOutcome.Retry(null, "internal: credentials cannot be decrypted (check PushGateway__EncryptionKey)", TimeSpan.FromMinutes(1)));
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
     private sealed class BrokenSender(string provider, string reason) : IPushSender
     {
         public string Provider => provider;
@@ -206,99 +207,5 @@ internal sealed class ProviderClients(WorkerDatabase database, SecretBox secrets
             Task.FromResult<DeliveryOutcome>(new DeliveryOutcome.CredentialsFailed(null, reason, reason));
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
-}
-
-/// <summary>APNs: the message's prepared payload to one device token, with Apple's answer classified.</summary>
-internal sealed class ApnsSender(ApnsClient client, string bundleId, string environment) : IPushSender
-{
-    /// <summary>apns-topic per push type (bundle id + suffix), built once rather than per notification.</summary>
-    private readonly string[] _topics = Enum.GetValues<ApnsPushType>().Select(t => bundleId + ApnsPushTypes.TopicSuffix(t)).ToArray();
-
-    public string Provider => Platforms.Apns;
-
-    public async Task<DeliveryOutcome> SendAsync(MessageInfo message, string token, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var response = await client.SendAsync(new ApnsRequest
-        {
-            DeviceToken = token,
-            Topic = message.ApnsTopic ?? _topics[(int)message.ApnsPushType],
-            PushType = message.ApnsPushType,
-            Priority = message.ApnsPriority,
-            // apns-expiration is absolute, so it already is "the TTL minus the time spent queued"; 0 = now or never.
-            Expiration = message.TtlSeconds == 0 ? DateTimeOffset.UnixEpoch : message.ExpiresAt,
-            CollapseId = message.CollapseKey,
-            ApnsId = Guid.NewGuid(),
-            Payload = message.ApnsPayload,
-        }, cancellationToken);
-
-        var status = response.StatusCode == 0 ? (int?)null : response.StatusCode;
-        var reason = response.ReasonText ?? response.TransportError ?? $"HTTP {response.StatusCode}";
-        var label = $"apns:{response.StatusCode}:{reason}";
-        return response.Class switch
-        {
-            ApnsResponseClass.Accepted => new DeliveryOutcome.Delivered(200, response.ApnsId?.ToString(), response.ApnsUniqueId),
-            ApnsResponseClass.TokenUnregistered => new DeliveryOutcome.TokenDead(response.StatusCode, reason, label, response.Timestamp),
-            // A token of the other environment looks exactly like a malformed one: say which environment refused it.
-            ApnsResponseClass.TokenInvalid => new DeliveryOutcome.TokenDead(response.StatusCode, reason, $"{label} (refused by the {environment} environment)", null),
-            ApnsResponseClass.TokenNotForTopic => new DeliveryOutcome.TokenDead(response.StatusCode, reason, label, null),
-            ApnsResponseClass.RequestRejected => new DeliveryOutcome.Rejected(status, reason),
-            ApnsResponseClass.ProviderTokenExpired => new DeliveryOutcome.Retry(status, reason, null, Immediately: true),
-            ApnsResponseClass.CredentialsRejected => new DeliveryOutcome.CredentialsFailed(status, reason, label),
-            _ => new DeliveryOutcome.Retry(status, response.IsTransportFailure ? "transport: " + reason : reason, response.RetryAfter),
-        };
-    }
-
-    public ValueTask DisposeAsync() => client.DisposeAsync();
-}
-
-/// <summary>FCM: the prepared v1 message with the token and the remaining TTL.</summary>
-internal sealed class FcmSender(FcmClient client) : IPushSender
-{
-    public string Provider => Platforms.Fcm;
-
-    public async Task<DeliveryOutcome> SendAsync(MessageInfo message, string token, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var body = (JsonObject)message.FcmMessage.DeepClone();
-        body["token"] = token;
-        var remaining = message.TtlSeconds == 0 ? 0 : Math.Max(0, (long)Math.Ceiling((message.ExpiresAt - now).TotalSeconds));
-        var android = body["android"] as JsonObject ?? [];
-        body["android"] = android;
-        if (!android.ContainsKey("ttl"))
-        {
-            android["ttl"] = $"{remaining}s";
-        }
-
-        var apns = body["apns"] as JsonObject ?? [];
-        var headers = apns["headers"] as JsonObject ?? [];
-        if (!headers.ContainsKey("apns-expiration"))
-        {
-            headers["apns-expiration"] = (message.TtlSeconds == 0 ? 0 : message.ExpiresAt.ToUnixTimeSeconds()).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            apns["headers"] = headers;
-            body["apns"] = apns;
-        }
-
-        var response = await client.SendAsync(body, validateOnly: false, cancellationToken);
-        var status = response.StatusCode == 0 ? (int?)null : response.StatusCode;
-        var code = response.ErrorCodeText ?? response.ErrorStatus ?? response.TokenEndpointError ?? response.TransportError ?? $"HTTP {response.StatusCode}";
-        var label = $"fcm:{response.StatusCode}:{code}";
-        return response.Class switch
-        {
-            FcmResponseClass.Delivered => new DeliveryOutcome.Delivered(200, response.MessageName),
-            FcmResponseClass.TokenInvalid => new DeliveryOutcome.TokenDead(response.StatusCode, code,
-                response.ErrorCode == FcmErrorCode.InvalidArgument ? label + " (invalid registration token)" : label, null),
-            FcmResponseClass.RequestRejected => new DeliveryOutcome.Rejected(status, Describe(code, response.ErrorMessage)),
-            FcmResponseClass.CredentialsRejected => new DeliveryOutcome.CredentialsFailed(status, Describe(code, response.ErrorMessage), label),
-            _ => new DeliveryOutcome.Retry(status, response.IsTransportFailure ? "transport: " + code : code, response.RetryAfter),
-        };
-    }
-
-    private static string Describe(string code, string? message) =>
-        message is null ? code : $"{code}: {(message.Length > 300 ? message[..300] : message)}";
-
-    public ValueTask DisposeAsync()
-    {
-        client.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

@@ -1,0 +1,253 @@
+using Npgsql;
+using NpgsqlTypes;
+using PushGateway.Data;
+using PushGateway.Events;
+
+namespace PushGateway.Delivery;
+
+/// <summary>
+/// Records results in one short transaction per group, one small method per SQL step: the delivery rows (only while
+/// this worker still holds their lease), then the endpoint disables (with the 410-timestamp rule, and only if the
+/// token is still the one that failed), the <c>deliveryFailure</c> events, the application disables (holding their
+/// due deliveries), and the events they raise. The text in results was cleaned by <see cref="ProviderText"/>.
+/// </summary>
+internal sealed class ResultStore(WorkerDatabase database)
+{
+    private readonly NpgsqlDataSource dataSource = database.DataSource;
+
+    /// <summary>
+    /// A group's results, matched to their rows by primary key and guarded by the lease (owner and the attempt the
+    /// claim counted): a result that comes after the lease passed to another worker changes nothing. A result of a
+    /// provider attempt (last_at set) or with a reason of its own replaces the receipt's provider fields, so a
+    /// receipt always describes the attempt it shows; a result without either (given back, held before sending)
+    /// keeps them. (No <c>state = 'pending'</c> test: only pending rows carry a lease owner, and that condition would
+    /// let the planner walk the queue's partial index instead of looking each row up by its key.)
+    /// </summary>
+    internal const string WriteResultsSql = """
+        UPDATE deliveries d
+        SET state = u.state, attempts = u.attempts, next_attempt_at = u.next_at, last_attempt_at = coalesce(u.last_at, d.last_attempt_at),
+            completed_at = u.completed_at,
+            provider_status = CASE WHEN u.last_at IS NOT NULL OR u.reason IS NOT NULL THEN u.status ELSE d.provider_status END,
+            provider_reason = CASE WHEN u.last_at IS NOT NULL OR u.reason IS NOT NULL THEN u.reason ELSE d.provider_reason END,
+            provider_id = CASE WHEN u.last_at IS NOT NULL THEN u.pid ELSE d.provider_id END,
+            provider_unique_id = CASE WHEN u.last_at IS NOT NULL THEN u.uid ELSE d.provider_unique_id END,
+            leased_until = NULL, lease_owner = NULL
+        FROM unnest(@ids, @claimed, @states, @attempts, @next, @last, @completed, @statuses, @reasons, @pids, @uids)
+             AS u(id, claimed, state, attempts, next_at, last_at, completed_at, status, reason, pid, uid)
+        WHERE d.id = u.id AND d.lease_owner = @owner AND d.attempts = u.claimed
+        RETURNING d.id
+        """;
+
+    public async Task<WriteSummary> WriteAsync(IReadOnlyList<DeliveryResult> results, Guid owner, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var written = await UpdateDeliveriesAsync(connection, transaction, results, owner, cancellationToken);
+        var mine = results.Where(r => written.Contains(r.Delivery.Id)).ToList();
+        var summary = new WriteSummary(mine);
+        var events = new List<OutboxEvent>();
+
+        await LockEventEndpointsAsync(connection, transaction, mine, cancellationToken);
+        var disabled = await DisableEndpointsAsync(connection, transaction, mine, now, summary, events, cancellationToken);
+        await AddFailureEventsAsync(connection, transaction, mine, disabled, now, events, cancellationToken);
+        await DisableApplicationsAsync(connection, transaction, mine, now, summary, cancellationToken);
+        if (events.Count > 0)
+        {
+            await InsertEventsAsync(connection, transaction, events, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return summary;
+    }
+
+    private static async Task<HashSet<long>> UpdateDeliveriesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<DeliveryResult> results,
+        Guid owner, CancellationToken cancellationToken)
+    {
+        var written = new HashSet<long>();
+        await using var update = new NpgsqlCommand(WriteResultsSql, connection, transaction);
+        update.Parameters.Add(new NpgsqlParameter<long[]>("ids", results.Select(r => r.Delivery.Id).ToArray()));
+        update.Parameters.Add(new NpgsqlParameter<int[]>("claimed", results.Select(r => r.Delivery.Attempts).ToArray()));
+        update.Parameters.Add(new NpgsqlParameter<string[]>("states", results.Select(r => r.State).ToArray()));
+        update.Parameters.Add(new NpgsqlParameter<int[]>("attempts", results.Select(r => r.Attempts).ToArray()));
+        update.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("next", results.Select(r => r.NextAttemptAt).ToArray()));
+        update.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("last", results.Select(r => r.LastAttemptAt).ToArray()));
+        update.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("completed", results.Select(r => r.CompletedAt).ToArray()));
+        update.Parameters.Add(new NpgsqlParameter<int?[]>("statuses", results.Select(r => r.ProviderStatus).ToArray()));
+        update.Parameters.Add(new NpgsqlParameter("reasons", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = results.Select(r => ProviderText.Clean(r.ProviderReason, ProviderText.MaxReason)).ToArray() });
+        update.Parameters.Add(new NpgsqlParameter("pids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = results.Select(r => ProviderText.Clean(r.ProviderId, ProviderText.MaxId)).ToArray() });
+        update.Parameters.Add(new NpgsqlParameter("uids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = results.Select(r => ProviderText.Clean(r.ProviderUniqueId, ProviderText.MaxId)).ToArray() });
+        update.Parameters.Add(new NpgsqlParameter<Guid>("owner", owner));
+        await using var reader = await update.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            written.Add(reader.GetInt64(0));
+        }
+
+        return written;
+    }
+
+    /// <summary>
+    /// Every endpoint these results raise an event for is locked first, in id order, like every other change to an
+    /// endpoint: its events then follow (in sequence and in commit order) any change being committed to it right now,
+    /// and their snapshots show that change. One lock order also keeps two writers that disable the same endpoints
+    /// from deadlocking.
+    /// </summary>
+    private static async Task LockEventEndpointsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<DeliveryResult> mine, CancellationToken cancellationToken)
+    {
+        var ids = mine.Where(r => r.DisableEndpoint is not null || r.State == DeliveryStates.Failed)
+            .Select(r => r.Delivery.EndpointId).Distinct().Order().ToArray();
+        if (ids.Length == 0)
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlCommand("SELECT id FROM endpoints WHERE id = ANY(@ids) ORDER BY id FOR NO KEY UPDATE", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", ids));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Once per endpoint, only if it still carries the token that failed, and for a 410 only if the app has not
+    /// confirmed the token again after the provider saw it die.
+    /// </summary>
+    private static async Task<Dictionary<Guid, PlatformEndpoint>> DisableEndpointsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        List<DeliveryResult> mine, DateTimeOffset now, WriteSummary summary, List<OutboxEvent> events, CancellationToken cancellationToken)
+    {
+        var disabled = new Dictionary<Guid, PlatformEndpoint>();
+        foreach (var disable in mine.Where(r => r.DisableEndpoint is not null).Select(r => r.DisableEndpoint!).DistinctBy(d => d.EndpointId))
+        {
+            await using var command = new NpgsqlCommand("""
+                UPDATE endpoints SET enabled = false, disabled_at = @now, disabled_reason = @reason, updated_at = @now
+                WHERE id = @id AND enabled AND token = @token AND (@ts::timestamptz IS NULL OR token_updated_at <= @ts)
+                RETURNING id, project_id, application_id, token, enabled, custom_user_data, user_id, created_at, updated_at,
+                          token_updated_at, disabled_at, disabled_reason
+                """, connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+            command.Parameters.Add(new NpgsqlParameter<string>("reason", ProviderText.Clean(disable.Reason, ProviderText.MaxReason)!));
+            command.Parameters.Add(new NpgsqlParameter<Guid>("id", disable.EndpointId));
+            command.Parameters.Add(new NpgsqlParameter<string>("token", disable.TokenSent));
+            command.Parameters.Add(new NpgsqlParameter("ts", NpgsqlDbType.TimestampTz) { Value = (object?)disable.Timestamp ?? DBNull.Value });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                var endpoint = ReadEndpoint(reader);
+                disabled[endpoint.Id] = endpoint;
+                events.Add(EventOutbox.Create(EventTypes.EndpointUpdated, endpoint, endpoint.ProjectId, now));
+                summary.EndpointsDisabled.Add((endpoint.Id, disable.TokenSent, disable.Reason));
+            }
+            else
+            {
+                summary.EndpointsKept.Add((disable.EndpointId, disable.TokenSent, disable.Reason));
+            }
+        }
+
+        return disabled;
+    }
+
+    /// <summary><c>deliveryFailure</c> for every delivery that failed for good, with its endpoint as it is now.</summary>
+    private static async Task AddFailureEventsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<DeliveryResult> mine,
+        Dictionary<Guid, PlatformEndpoint> disabled, DateTimeOffset now, List<OutboxEvent> events, CancellationToken cancellationToken)
+    {
+        var failed = mine.Where(r => r.State == DeliveryStates.Failed).ToList();
+        if (failed.Count == 0)
+        {
+            return;
+        }
+
+        var snapshots = new Dictionary<Guid, PlatformEndpoint>(disabled);
+        var missing = failed.Select(r => r.Delivery.EndpointId).Where(id => !snapshots.ContainsKey(id)).Distinct().ToArray();
+        if (missing.Length > 0)
+        {
+            await using var command = new NpgsqlCommand("""
+                SELECT id, project_id, application_id, token, enabled, custom_user_data, user_id, created_at, updated_at,
+                       token_updated_at, disabled_at, disabled_reason
+                FROM endpoints WHERE id = ANY(@ids)
+                """, connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", missing));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var endpoint = ReadEndpoint(reader);
+                snapshots[endpoint.Id] = endpoint;
+            }
+        }
+
+        foreach (var r in failed)
+        {
+            if (snapshots.TryGetValue(r.Delivery.EndpointId, out var endpoint))
+            {
+                events.Add(EventOutbox.Create(EventTypes.DeliveryFailure, endpoint, endpoint.ProjectId, now,
+                    new DeliveryFailureInfo(r.ProviderReason ?? "failed", r.ProviderStatus, r.Delivery.MessageId)));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Only if the credentials that failed are still the current ones (not rotated since). Whether or not this write
+    /// disabled it, the application's due deliveries wait for the fix; rows other workers hold come back with the same
+    /// credential failure and are held then.
+    /// </summary>
+    private static async Task DisableApplicationsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<DeliveryResult> mine,
+        DateTimeOffset now, WriteSummary summary, CancellationToken cancellationToken)
+    {
+        foreach (var disable in mine.Where(r => r.DisableApplication is not null).Select(r => r.DisableApplication!).DistinctBy(d => d.ApplicationId))
+        {
+            await using var command = new NpgsqlCommand("""
+                UPDATE applications SET enabled = false, disabled_at = @now, disabled_reason = @reason, updated_at = @now
+                WHERE id = @id AND enabled AND credentials_version = @version
+                """, connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+            command.Parameters.Add(new NpgsqlParameter<string>("reason", ProviderText.Clean(disable.Reason, ProviderText.MaxReason)!));
+            command.Parameters.Add(new NpgsqlParameter<Guid>("id", disable.ApplicationId));
+            command.Parameters.Add(new NpgsqlParameter<int>("version", disable.CredentialsVersion));
+            if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
+            {
+                summary.ApplicationsDisabled.Add((disable.ApplicationId, disable.Reason));
+            }
+
+            await using var hold = new NpgsqlCommand("""
+                UPDATE deliveries SET state = 'held'
+                WHERE id IN (SELECT d.id FROM deliveries d JOIN applications a ON a.id = d.application_id
+                             WHERE a.id = @id AND NOT a.enabled AND d.state = 'pending' AND d.next_attempt_at <= @now
+                             FOR UPDATE OF d SKIP LOCKED)
+                """, connection, transaction);
+            hold.Parameters.Add(new NpgsqlParameter<Guid>("id", disable.ApplicationId));
+            hold.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+            await hold.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static async Task InsertEventsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<OutboxEvent> events, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO events (id, project_id, application_id, endpoint_id, type, payload, created_at, state, attempts, next_attempt_at)
+            SELECT u.id, u.project_id, u.application_id, u.endpoint_id, u.type, u.payload::json, u.created_at, 'pending', 0, u.created_at
+            FROM unnest(@ids, @projects, @applications, @endpoints, @types, @payloads, @created) AS u(id, project_id, application_id, endpoint_id, type, payload, created_at)
+            WHERE EXISTS (SELECT 1 FROM applications a WHERE a.id = u.application_id)
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", events.Select(e => e.Id).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("projects", events.Select(e => e.ProjectId).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("applications", events.Select(e => e.ApplicationId).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("endpoints", events.Select(e => e.EndpointId ?? Guid.Empty).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("types", events.Select(e => e.Type).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("payloads", events.Select(e => e.Payload).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("created", events.Select(e => e.CreatedAt).ToArray()));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static PlatformEndpoint ReadEndpoint(NpgsqlDataReader reader) => new()
+    {
+        Id = reader.GetGuid(0),
+        ProjectId = reader.GetGuid(1),
+        ApplicationId = reader.GetGuid(2),
+        Token = reader.GetString(3),
+        Enabled = reader.GetBoolean(4),
+        CustomUserData = reader.IsDBNull(5) ? null : reader.GetString(5),
+        UserId = reader.IsDBNull(6) ? null : reader.GetString(6),
+        CreatedAt = reader.GetFieldValue<DateTimeOffset>(7),
+        UpdatedAt = reader.GetFieldValue<DateTimeOffset>(8),
+        TokenUpdatedAt = reader.GetFieldValue<DateTimeOffset>(9),
+        DisabledAt = reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+        DisabledReason = reader.IsDBNull(11) ? null : reader.GetString(11),
+    };
+}
