@@ -102,7 +102,10 @@ public sealed class ApnsClient : IDisposable, IAsyncDisposable
     /// <summary>
     /// Sends one notification and returns APNs' answer. A payload over <see cref="ApnsPayloadLimits.MaxBytes"/> or a
     /// device token with non-hex characters is answered locally (413 <c>PayloadTooLarge</c> / 400
-    /// <c>BadDeviceToken</c>, <see cref="ApnsResponse.IsLocalRejection"/>) without sending anything.
+    /// <c>BadDeviceToken</c>, <see cref="ApnsResponse.IsLocalRejection"/>) without sending anything; so is a topic
+    /// or collapse id that cannot be sent safely as a header (<see cref="ApnsHeaderValues"/>: 400
+    /// <see cref="ApnsHeaderValues.InvalidHeaderValueReason"/>, <see cref="ApnsResponseClass.RequestRejected"/>),
+    /// which leaves the connection and the other requests on it untouched.
     /// </summary>
     /// <param name="request">The notification.</param>
     /// <param name="cancellationToken">Cancels the send; this, unlike a timeout, throws <see cref="OperationCanceledException"/>.</param>
@@ -129,6 +132,14 @@ public sealed class ApnsClient : IDisposable, IAsyncDisposable
         if (!IsHex(request.DeviceToken))
         {
             return Task.FromResult(ApnsResponse.LocalRejection(400, "BadDeviceToken"));
+        }
+
+        // A CR/LF in a header takes the whole HTTP/2 connection down (every request in flight on it fails), and a
+        // non-ASCII topic throws in the HTTP stack like a transport failure: refuse this one request, send nothing.
+        if (!ApnsHeaderValues.IsValid(request.Topic)
+            || (request.CollapseId is { } collapseId && !ApnsHeaderValues.IsValidCollapseId(collapseId)))
+        {
+            return Task.FromResult(ApnsResponse.LocalRejection(400, ApnsHeaderValues.InvalidHeaderValueReason));
         }
 
         return SendCoreAsync(request, cancellationToken);

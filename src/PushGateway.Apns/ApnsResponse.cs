@@ -112,7 +112,9 @@ public sealed class ApnsResponse
 
     /// <summary>
     /// True when the client answered itself without sending anything (payload over the limit, malformed device
-    /// token); the status and reason are then those APNs would have given.
+    /// token); the status and reason are then those APNs would have given. A header value that cannot be sent
+    /// (<see cref="ApnsHeaderValues"/>) gives 400 with <see cref="ReasonText"/>
+    /// <see cref="ApnsHeaderValues.InvalidHeaderValueReason"/>, a reason of the client's own.
     /// </summary>
     public bool IsLocalRejection { get; }
 

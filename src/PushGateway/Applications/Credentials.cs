@@ -34,10 +34,13 @@ internal static partial class Credentials
     private const int MaxCertificateBase64Length = 64 * 1024;
     private const int MaxServiceAccountLength = 16 * 1024;
 
-    [GeneratedRegex("^[A-Za-z0-9]{10}$")]
+    // \A…\z, not ^…$: "$" also matches before a final "\n", which let "com.example.app\n" through into apns-topic
+    // (a header: an LF there takes the HTTP/2 connection down) and "TEAM123456\n" into the provider token.
+    [GeneratedRegex("\\A[A-Za-z0-9]{10}\\z")]
     private static partial Regex AppleId();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9.\\-]{0,154}$")]
+    /// <summary>Apple: letters, digits, hyphens and periods; the bundle id is the default apns-topic header.</summary>
+    [GeneratedRegex("\\A[A-Za-z0-9][A-Za-z0-9.\\-]{0,154}\\z")]
     private static partial Regex BundleIdPattern();
 
     public static ValidatedCredentials? Validate(string platform, CredentialsRequest request, TimeProvider time, Validation v)
@@ -166,6 +169,13 @@ internal static partial class Credentials
                 return null;
             }
 
+            // The certificate's UID is the tenant's text as much as a bundleId field is: it becomes apns-topic.
+            if (r.BundleId is null && !BundleIdPattern().IsMatch(bundleId))
+            {
+                v.Add("credentials.bundleId", "Required: the certificate's bundle id (UID) is not a bundle id (letters, digits, dots and hyphens); give bundleId.");
+                return null;
+            }
+
             if (!v.IsValid)
             {
                 return null;
@@ -272,16 +282,23 @@ internal static partial class Credentials
 /// <summary>The fields of a Google service-account JSON the gateway needs, checked on the way in.</summary>
 internal sealed record ServiceAccount(string ProjectId, string ClientEmail)
 {
+    private static readonly JsonDocumentOptions ParseOptions = new() { AllowDuplicateProperties = false, MaxDepth = 32 };
+
     public static ServiceAccount? Parse(string json, out string? error)
     {
         JsonObject? root;
         try
         {
-            root = JsonNode.Parse(json) as JsonObject;
+            // Duplicate keys are refused while parsing: by default JsonNode.Parse accepts them and the object then
+            // throws ArgumentException when first read (a 500). Keys compare case-sensitively, as JSON says.
+            root = JsonNode.Parse(json, documentOptions: ParseOptions) as JsonObject;
         }
-        catch (JsonException)
+        catch (JsonException ex)
         {
-            root = null;
+            error = ex.Message.Contains("uplicate", StringComparison.Ordinal)
+                ? "Not a valid service-account JSON: a key appears more than once."
+                : "Not a JSON object.";
+            return null;
         }
 
         if (root is null)

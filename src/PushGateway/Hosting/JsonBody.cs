@@ -26,6 +26,8 @@ internal static class JsonBody
             MaxDepth = 32,
         };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+        // Our DTOs' own property names match case-insensitively (web defaults); free-form objects must not.
+        options.Converters.Add(new FreeFormObjectConverter());
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
@@ -116,6 +118,22 @@ internal static class JsonBody
         return field.Length == 0 ? "$" : field;
     }
 
+    /// <summary>The key named in System.Text.Json's duplicate message ("Duplicate property 'a' encountered…"), shortened.</summary>
+    private static string? DuplicateName(string message)
+    {
+        const string start = "property '";
+        var from = message.IndexOf(start, StringComparison.Ordinal);
+        var to = message.IndexOf("' encountered", StringComparison.Ordinal);
+        if (from < 0 || to < from + start.Length)
+        {
+            return null;
+        }
+
+        // The key is the client's text: keep printable ASCII only, so the problem body is always writable.
+        var name = string.Concat(message[(from + start.Length)..to].Take(40).Select(c => c is >= ' ' and <= '~' ? c : '?'));
+        return to - from - start.Length > 40 ? name + "…" : name;
+    }
+
     private static string Describe(JsonException ex)
     {
         // System.Text.Json's messages name .NET types; say the same thing in the API's terms.
@@ -134,7 +152,12 @@ internal static class JsonBody
 
         if (message.Contains("uplicate", StringComparison.Ordinal))
         {
-            return "Duplicate property.";
+            return DuplicateName(message) is { } name ? $"Duplicate property '{name}' (keys are case-sensitive; each may appear once)." : "Duplicate property.";
+        }
+
+        if (message.Contains("maximum configured depth", StringComparison.Ordinal))
+        {
+            return $"Nested too deeply: at most {Strict.MaxDepth} levels of objects and arrays.";
         }
 
         if (message.Contains("null value", StringComparison.Ordinal) || message.Contains("non-nullable", StringComparison.Ordinal))

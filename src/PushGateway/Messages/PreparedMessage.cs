@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PushGateway.Apns;
@@ -31,6 +30,12 @@ internal sealed record PreparedMessage(
     /// <summary>Field caps sit above the platform limits, so that an oversize payload is a 413, not a 400.</summary>
     private const int MaxTextLength = 65_536;
 
+    /// <summary>APNs: apns-collapse-id is at most 64 bytes; the value is ASCII, so 64 characters.</summary>
+    private const int MaxCollapseKeyLength = 64;
+
+    /// <summary>A bundle id (at most 155 characters) plus the longest push type suffix, with room to spare.</summary>
+    private const int MaxTopicLength = 255;
+
     private static readonly JsonSerializerOptions PayloadJson = new() { Encoder = PushGateway.Providers.MinimalJsonEncoder.Instance };
     private static readonly HashSet<string> FcmReservedDataKeys = ["from", "message_type", "notification", "collapse_key", "priority", "time_to_live"];
 
@@ -54,9 +59,12 @@ internal sealed record PreparedMessage(
             v.Add("priority", "Must be \"high\" or \"normal\".");
         }
 
-        if (r.CollapseKey is not null && (!v.Text("collapseKey", r.CollapseKey, 64) || Encoding.UTF8.GetByteCount(r.CollapseKey) > 64))
+        // Both become header values (APNs apns-collapse-id, apns-topic): a CR/LF or a non-ASCII character there is
+        // not a request APNs refuses but one that cannot be sent (it took the HTTP/2 connection down, or was retried
+        // as a transport failure), so only what can be sent as it is gets in.
+        if (r.CollapseKey is { } collapseKey && !IsHeaderValue(collapseKey, MaxCollapseKeyLength))
         {
-            v.Add("collapseKey", "At most 64 bytes (APNs apns-collapse-id).");
+            v.Add("collapseKey", $"1 to {MaxCollapseKeyLength} printable ASCII characters (0x20-0x7E), no leading or trailing space: it is sent as the APNs apns-collapse-id header.");
         }
 
         ApnsPushType? explicitPushType = null;
@@ -72,9 +80,9 @@ internal sealed record PreparedMessage(
             }
         }
 
-        if (r.Apns?.Topic is { } topic && (!v.Text("apns.topic", topic, 255) || topic.Any(char.IsWhiteSpace)))
+        if (r.Apns?.Topic is { } topic && (!IsHeaderValue(topic, MaxTopicLength) || topic.Contains(' ', StringComparison.Ordinal)))
         {
-            v.Add("apns.topic", "A bundle id based topic without spaces.");
+            v.Add("apns.topic", $"A bundle id based topic: 1 to {MaxTopicLength} printable ASCII characters without spaces (it is sent as the apns-topic header).");
         }
 
         if (r.Fcm?.Message is { } fcmMessage)
@@ -229,6 +237,10 @@ internal sealed record PreparedMessage(
             }
         }
     }
+
+    /// <summary>Non-empty, at most <paramref name="maxLength"/> characters, and sendable as it is (<see cref="ApnsHeaderValues.IsValid"/>).</summary>
+    private static bool IsHeaderValue(string value, int maxLength) =>
+        value.Length > 0 && value.Length <= maxLength && ApnsHeaderValues.IsValid(value);
 
     private static string Truncate(string s) => s.Length > 40 ? s[..40] + "…" : s;
 

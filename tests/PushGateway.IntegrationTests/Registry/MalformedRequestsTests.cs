@@ -94,9 +94,136 @@ public sealed class MalformedRequestsTests(MalformedRequestsTests.Fixture fixtur
         return data;
     }
 
+    /// <summary>A valid service-account JSON (as text) with <paramref name="insert"/> placed right after its opening brace.</summary>
+    private static string ServiceAccountWith(string insert) => "{" + insert + "," + TestCredentials.NewServiceAccountJson()[1..];
+
+    private static string JsonString(string text) => JsonValue.Create(text)!.ToJsonString();
+
+    /// <summary>
+    /// Header-bound values, duplicate keys and deep nesting: each a 400 validation problem naming the field (never a
+    /// 500, never a request built), and nothing written.
+    /// </summary>
+    public static TheoryData<string, string, string, string> ValidationCases()
+    {
+        const string apnsApp = "{apns}";
+        const string message = """{"target":{"userId":"u1"}""";
+        var deep = new string('[', 10_000) + new string(']', 10_000);
+        var deepObjects = string.Concat(Enumerable.Repeat("""{"a":""", 10_000)) + "1" + new string('}', 10_000);
+        var apnsCredentials = (string bundleId, string teamId) =>
+            $$$"""{"type":"token","teamId":{{{JsonString(teamId)}}},"keyId":"KEY1234567","privateKey":{{{P8}}},"bundleId":{{{JsonString(bundleId)}}}}""";
+        var apnsApplication = (string bundleId, string teamId) =>
+            $$"""{"name":"a","platform":"apns","environment":"production","credentials":{{apnsCredentials(bundleId, teamId)}}}""";
+        var certificate = TestCredentials.NewPkcs12(bundleId: "com.example app");
+        return new TheoryData<string, string, string, string>
+        {
+            // method, path, body, the field the error must name (a prefix of the errors key)
+            // Duplicate keys, at every level (our own fields compare case-insensitively, so these are duplicates too).
+            { "POST", "v1/messages", message + ""","collapseKey":"a","collapseKey":"b"}""", "" },
+            { "POST", "v1/messages", message + ""","collapseKey":"a","CollapseKey":"b"}""", "" },
+            { "POST", "v1/messages", message + ""","apns":{"payload":{"a":1,"a":2}}}""", "apns.payload" },
+            { "POST", "v1/messages", message + ""","apns":{"payload":{"aps":{"badge":1,"badge":2}}}}""", "apns.payload" },
+            { "POST", "v1/messages", message + ""","apns":{"payload":{"x":[{"k":1,"k":1}]}}}""", "apns.payload" },
+            { "POST", "v1/messages", message + ""","fcm":{"message":{"android":{"priority":"high","priority":"normal"}}}}""", "fcm.message" },
+            { "POST", "v1/messages", message + ""","fcm":{"message":{"data":{"a":"1"},"data":{"b":"2"}}}}""", "fcm.message" },
+            { "POST", "v1/messages", message + ""","data":{"a":"1","a":"2"}}""", "data" },
+            { "POST", "v1/messages/batch", """{"messages":[{"target":{"userId":"u1"},"apns":{"payload":{"a":1,"a":2}}}]}""", "messages" },
+            { "POST", "v1/applications", """{"name":"a","platform":"fcm","credentials":{"type":"serviceAccount","serviceAccountJson":""" + JsonString(ServiceAccountWith("\"project_id\":\"dup\"")) + "}}", "credentials.serviceAccountJson" },
+            { "POST", "v1/applications", """{"name":"a","platform":"fcm","credentials":{"type":"serviceAccount","serviceAccountJson":""" + ServiceAccountWith("\"project_id\":\"dup\"") + "}}", "credentials.serviceAccountJson" },
+            { "PATCH", $"v1/applications/{{fcm}}", """{"credentials":{"type":"serviceAccount","serviceAccountJson":""" + JsonString(ServiceAccountWith("\"client_email\":\"x@y\"")) + "}}", "credentials.serviceAccountJson" },
+            // Deep nesting inside free-form objects.
+            { "POST", "v1/messages", message + ",\"apns\":{\"payload\":{\"a\":" + deep + "}}}", "apns.payload" },
+            { "POST", "v1/messages", message + ",\"apns\":{\"payload\":" + deepObjects + "}}", "apns.payload" },
+            { "POST", "v1/messages", message + ",\"fcm\":{\"message\":{\"data\":" + deep + "}}}", "fcm.message" },
+            { "POST", "v1/messages/batch", "{\"messages\":[" + message + ",\"apns\":{\"payload\":{\"a\":" + deep + "}}}]}", "messages" },
+            // Header-bound values: collapseKey (apns-collapse-id) and apns.topic (apns-topic).
+            { "POST", "v1/messages", message + ""","collapseKey":"a\r\nb"}""", "collapseKey" },
+            { "POST", "v1/messages", message + ""","collapseKey":"a\nx-injected: 1"}""", "collapseKey" },
+            { "POST", "v1/messages", message + ""","collapseKey":"tab\there"}""", "collapseKey" },
+            { "POST", "v1/messages", message + ""","collapseKey":"del\u007f"}""", "collapseKey" },
+            { "POST", "v1/messages", message + ""","collapseKey":"résumé"}""", "collapseKey" },
+            { "POST", "v1/messages", message + ""","collapseKey":" padded "}""", "collapseKey" },
+            { "POST", "v1/messages", message + ""","collapseKey":""}""", "collapseKey" },
+            { "POST", "v1/messages", message + ",\"collapseKey\":\"" + new string('c', 65) + "\"}", "collapseKey" },
+            { "POST", "v1/messages", message + ""","apns":{"topic":"com.example.app\r\n"}}""", "apns.topic" },
+            { "POST", "v1/messages", message + ""","apns":{"topic":"com.exämple.app"}}""", "apns.topic" },
+            { "POST", "v1/messages", message + ""","apns":{"topic":"com.example.app\u0085"}}""", "apns.topic" },
+            { "POST", "v1/messages", message + ""","apns":{"topic":"com.example.app.voip "}}""", "apns.topic" },
+            { "POST", "v1/messages", message + ""","apns":{"topic":""}}""", "apns.topic" },
+            { "POST", "v1/messages", message + ",\"apns\":{\"topic\":\"" + new string('t', 256) + "\"}}", "apns.topic" },
+            // Application credentials that end up in apns-topic or the provider token.
+            { "POST", "v1/applications", apnsApplication("com.example.app\n", "TEAM123456"), "credentials.bundleId" },
+            { "POST", "v1/applications", apnsApplication("com.example.app\r\n", "TEAM123456"), "credentials.bundleId" },
+            { "POST", "v1/applications", apnsApplication("com.exämple.app", "TEAM123456"), "credentials.bundleId" },
+            { "POST", "v1/applications", apnsApplication("com.example.app", "TEAM123456\n"), "credentials.teamId" },
+            { "POST", "v1/applications", apnsApplication("com.example.app", "TEAM12345"), "credentials.teamId" },
+            { "PATCH", $"v1/applications/{apnsApp}", $$"""{"credentials":{{apnsCredentials("com.example.app\n", "TEAM123456")}}}""", "credentials.bundleId" },
+            { "POST", "v1/applications", $$$"""{"name":"a","platform":"apns","environment":"production","credentials":{"type":"certificate","certificate":"{{{certificate.Base64}}}","password":"{{{certificate.Password}}}"}}""", "credentials.bundleId" },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(ValidationCases))]
+    public async Task InvalidValue_Answers400Validation_NamingTheField_AndChangesNothing(string method, string path, string body, string field)
+    {
+        var problem = await SendAndAssertUnchangedAsync("project", method, path, body, 400);
+
+        Assert.Equal("validation", problem["type"]!.GetValue<string>());
+        var errors = problem["errors"]!.AsObject();
+        Assert.NotEmpty(errors);
+        Assert.True(errors.Any(e => e.Key.StartsWith(field, StringComparison.Ordinal)), $"no error for {field}: {problem.ToJsonString()}");
+    }
+
+    [Fact]
+    public async Task Batch_HeaderBoundValues_AreThoseItemsValidationErrors()
+    {
+        using var client = fixture.Client(fixture.Project.Key);
+
+        var response = await client.PostAsync("v1/messages/batch", Json.Raw("""
+            {"messages":[
+              {"target":{"userId":"nobody"},"collapseKey":"a\r\nb"},
+              {"target":{"userId":"nobody"},"apns":{"topic":"com.ex\u00e4mple.app"}},
+              {"target":{"userId":"nobody"},"collapseKey":"fine","apns":{"topic":"com.example.app"}}
+            ]}
+            """), Ct);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var items = (await response.ReadObjectAsync(Ct))["items"]!.AsArray();
+        Assert.Equal(3, items.Count);
+        Assert.Equal("validation", items[0]!["error"]!["type"].Str());
+        Assert.NotNull(items[0]!["error"]!["errors"]!["collapseKey"]);
+        Assert.Equal("validation", items[1]!["error"]!["type"].Str());
+        Assert.NotNull(items[1]!["error"]!["errors"]!["apns.topic"]);
+        Assert.Equal("accepted", items[2]!["status"].Str());
+    }
+
+    [Fact]
+    public async Task KeysDifferingOnlyInCase_AreDifferentKeys_AndAccepted()
+    {
+        using var client = fixture.Client(fixture.Project.Key);
+
+        var message = await client.PostAsync("v1/messages", Json.Raw("""
+            {"target":{"userId":"nobody"},"data":{"k":"1","K":"2"},
+             "apns":{"payload":{"a":1,"A":2,"aps":{"badge":1},"APS":{"x":{"y":1,"Y":2}}}},
+             "fcm":{"message":{"data":{"x":"1","X":"2"}}}}
+            """), Ct);
+        var account = ServiceAccountWith("\"Project_id\":\"other\"");
+        var application = await client.PostAsync("v1/applications", Json.Raw(
+            """{"name":"case","platform":"fcm","credentials":{"type":"serviceAccount","serviceAccountJson":""" + JsonString(account) + "}}"), Ct);
+
+        Assert.True(HttpStatusCode.Accepted == message.StatusCode, await message.Content.ReadAsStringAsync(Ct));
+        Assert.True(HttpStatusCode.Created == application.StatusCode, await application.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("demo-project", (await application.ReadObjectAsync(Ct))["credentials"]!["projectId"].Str());
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public async Task MalformedRequest_Answers4xxProblem_AndChangesNothing(string key, string method, string path, string body, int expected)
+    {
+        await SendAndAssertUnchangedAsync(key, method, path, body, expected);
+    }
+
+    /// <summary>Sends the request; asserts a problem body with <paramref name="expected"/> and unchanged tables.</summary>
+    private async Task<JsonNode> SendAndAssertUnchangedAsync(string key, string method, string path, string body, int expected)
     {
         path = path.Replace("{apns}", fixture.ApnsApp.ToString(), StringComparison.Ordinal)
             .Replace("{fcm}", fixture.FcmApp.ToString(), StringComparison.Ordinal)
@@ -105,6 +232,7 @@ public sealed class MalformedRequestsTests(MalformedRequestsTests.Fixture fixtur
         using var client = fixture.Client(key == "admin" ? TestGateway.AdminKey : fixture.Project.Key);
         var before = await fixture.TableCountsAsync(Ct);
         var snapshot = await fixture.ScalarAsync<string>("SELECT md5(string_agg(e::text, ',' ORDER BY id)) FROM endpoints e", Ct);
+        var applications = await fixture.ScalarAsync<string>(ApplicationsDigest, Ct);
 
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
         if (method != "GET")
@@ -122,7 +250,12 @@ public sealed class MalformedRequestsTests(MalformedRequestsTests.Fixture fixtur
         Assert.Equal(expected, problem["status"]!.GetValue<int>());
         Assert.Equal(before, await fixture.TableCountsAsync(Ct));
         Assert.Equal(snapshot, await fixture.ScalarAsync<string>("SELECT md5(string_agg(e::text, ',' ORDER BY id)) FROM endpoints e", Ct));
+        Assert.Equal(applications, await fixture.ScalarAsync<string>(ApplicationsDigest, Ct));
+        return problem;
     }
+
+    /// <summary>PATCHes must not change an application either (counts alone would not show it).</summary>
+    private const string ApplicationsDigest = "SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM applications a";
 
     [Fact]
     public async Task NonJsonContentType_Returns415()
