@@ -39,6 +39,14 @@ internal static class GatewayApp
                 "PushGateway__EncryptionKey is required when ConnectionStrings__PushGateway is set: base64 of 32 random bytes (openssl rand -base64 32).");
         }
 
+        if (!SecretBox.TryParseKeys(options.PreviousEncryptionKeys, out var previousKeys, out var previousKeysError))
+        {
+            throw new GatewayStartupException(
+                $"PushGateway__PreviousEncryptionKeys must be a comma-separated list of base64 32-byte keys: {previousKeysError}.");
+        }
+
+        var secretBox = new SecretBox(encryptionKey, previousKeys);
+
         if (builder.Configuration[WebHostDefaults.ServerUrlsKey] is null or "" && builder.Configuration["HTTP_PORTS"] is null or "")
         {
             builder.WebHost.UseUrls("http://127.0.0.1:8080");
@@ -46,7 +54,7 @@ internal static class GatewayApp
 
         builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName);
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(new SecretBox(encryptionKey));
+        builder.Services.AddSingleton(secretBox);
         // Repeated statements (key lookups, accepting messages, receipts) are prepared once per connection.
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(
             new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 32 }.ConnectionString).Build());
@@ -69,6 +77,7 @@ internal static class GatewayApp
             builder.Services.AddHostedService<DeliveryWorker>();
             builder.Services.AddHostedService<DeliverySweeper>();
         }
+        builder.Services.AddHostedService<SecretReencryption>();
         builder.Services.AddEvents(builder.Configuration);
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemTypes.Customize);
         builder.Services.AddOpenApi(o =>
@@ -122,6 +131,8 @@ internal static class GatewayApp
             await Migrations.DatabaseMigrator.MigrateAsync(connectionString, cancellationToken);
         }
 
+        await CheckEncryptionKeysAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), secretBox, cancellationToken);
+
         if (local is not null)
         {
             app.Lifetime.ApplicationStarted.Register(() => PrintLocalBanner(app, local));
@@ -130,6 +141,33 @@ internal static class GatewayApp
         }
 
         return app;
+    }
+
+    /// <summary>
+    /// Refuses to start when stored secrets were sealed under a key that is not configured: sending would fail for
+    /// every such application, so the operator must fix the keys first rather than discover it on the first send.
+    /// A database that is not reachable yet (or not migrated) does not stop the start; the delivery path then reports.
+    /// </summary>
+    private static async Task CheckEncryptionKeysAsync(NpgsqlDataSource dataSource, SecretBox secrets, CancellationToken cancellationToken)
+    {
+        int undecryptable;
+        try
+        {
+            undecryptable = await SecretReencryption.CountUndecryptableAsync(dataSource, secrets, cancellationToken);
+        }
+        catch (Exception ex) when (IsDatabaseUnavailable(ex))
+        {
+            return;
+        }
+
+        if (undecryptable > 0)
+        {
+            throw new GatewayStartupException(
+                $"{undecryptable} application(s) have secrets (provider credentials or webhook secrets) encrypted under a key that is not configured " +
+                "(key id " + Convert.ToHexStringLower(secrets.CurrentKeyId) + " is the current one). Set PushGateway__EncryptionKey to the key they were " +
+                "encrypted with, or keep it and add the old key to PushGateway__PreviousEncryptionKeys (comma-separated) so they are re-encrypted. " +
+                "No application was changed.");
+        }
     }
 
     /// <summary>The database is down or restarting (EF may wrap the Npgsql exception): 503, so clients retry.</summary>

@@ -11,6 +11,12 @@ internal sealed class GatewayOptions
     /// <summary>Base64 of the 32-byte AES key that encrypts credentials and webhook secrets at rest.</summary>
     public string? EncryptionKey { get; set; }
 
+    /// <summary>
+    /// Comma-separated base64 keys that were the encryption key before: they only decrypt, while the background
+    /// re-encryption seals everything again under <see cref="EncryptionKey"/>. Remove them once that has run.
+    /// </summary>
+    public string? PreviousEncryptionKeys { get; set; }
+
     /// <summary>Apply pending migrations when the gateway starts. Local mode always does; compose runs the migrator.</summary>
     public bool MigrateOnStart { get; set; }
 
