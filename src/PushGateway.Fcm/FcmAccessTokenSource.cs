@@ -8,8 +8,9 @@ namespace PushGateway.Fcm;
 
 /// <summary>
 /// OAuth 2.0 access tokens for one service account, through Google.Apis.Auth's <see cref="ServiceAccountCredential"/>
-/// (JWT-bearer grant to the key file's <c>token_uri</c>). The library caches the token and fetches a new one
-/// 6 minutes before expiry (never using one within 5 minutes of expiry), on the clock we give it.
+/// (JWT-bearer grant to <see cref="FcmClientOptions.TokenUrl"/>, never to the key file's <c>token_uri</c>). The library
+/// caches the token and fetches a new one 6 minutes before expiry (never using one within 5 minutes of expiry), on the
+/// clock we give it.
 /// </summary>
 internal sealed class FcmAccessTokenSource : IDisposable
 {
@@ -33,10 +34,11 @@ internal sealed class FcmAccessTokenSource : IDisposable
             SslOptions = { RemoteCertificateValidationCallback = ProviderTrust.CreateCallback(options.TrustedCertificate) },
         };
 
-        // The constructor with an explicit token server URL is the non-obsolete way to honour the key file's
-        // token_uri while keeping control of the clock and the HTTP client (GoogleCredential.FromJson is obsolete
-        // in 1.78, and CredentialFactory.FromJson gives no way to set the clock).
-        var initializer = new ServiceAccountCredential.Initializer(account.ClientEmail, account.TokenUri.AbsoluteUri)
+        // The constructor with an explicit token server URL lets the operator's setting, not the key file's
+        // token_uri, say where the signed JWT goes (GoogleCredential.FromJson and CredentialFactory.FromJson would
+        // call token_uri: whatever URL the uploader wrote there, an internal one among them), and keeps control of
+        // the clock and the HTTP client. The URL is also the JWT's audience.
+        var initializer = new ServiceAccountCredential.Initializer(account.ClientEmail, options.TokenUrl.AbsoluteUri)
         {
             ProjectId = account.ProjectId,
             KeyId = account.PrivateKeyId,
@@ -89,50 +91,61 @@ internal sealed class FcmAccessTokenSource : IDisposable
     }
 
     /// <summary>
-    /// Gives a token endpoint's 4xx answer an OAuth error body when it has none (a <c>token_uri</c> pointing at the
-    /// wrong path answers 404 with an empty or HTML body), so that Google.Apis.Auth reports it as a
-    /// <see cref="Google.Apis.Auth.OAuth2.Responses.TokenResponseException"/> whose error says what happened
-    /// (<c>http_404</c>, is token_uri right?) rather than "Server response does not contain a JSON object", whatever
-    /// the body was. A refused service account is a credentials problem; 408, 429 and 5xx stay as they are: "later".
+    /// Replaces the body of every non-2xx token endpoint answer with <c>{"error": code}</c>, where the code is the
+    /// answer's OAuth <c>error</c> if it is one of <see cref="FcmTokenErrors.KnownCodes"/> and <c>http_&lt;status&gt;</c>
+    /// otherwise. Google.Apis.Auth then always reports a refusal as a
+    /// <see cref="Google.Apis.Auth.OAuth2.Responses.TokenResponseException"/> with the status (an empty or HTML 404
+    /// from a wrong path too, instead of "Server response does not contain a JSON object"), and no text the endpoint
+    /// chose (<c>error_description</c>, an HTML page) gets into an exception message where it could be logged or
+    /// passed on.
     /// </summary>
     internal sealed class OAuthErrorBodies(HttpMessageHandler inner) : DelegatingHandler(inner)
     {
+        /// <summary>An OAuth error body is a few hundred bytes; more than this is not one.</summary>
+        private const int MaxErrorBodyBytes = 16 * 1024;
+
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode)
+            {
+                return response;
+            }
+
             var status = (int)response.StatusCode;
-            if (status is < 400 or >= 500 or 408 or 429)
-            {
-                return response;
-            }
-
-            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            if (HasOAuthError(body))
-            {
-                response.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
-                return response;
-            }
-
-            var error = new System.Text.Json.Nodes.JsonObject
-            {
-                ["error"] = $"http_{status}",
-                ["error_description"] = $"the token endpoint answered HTTP {status} without an OAuth error (is token_uri right?)",
-            };
-            response.Content = new StringContent(error.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+            var error = ReadOAuthError(await ReadBoundedAsync(response.Content, cancellationToken).ConfigureAwait(false));
+            var code = error is not null && FcmTokenErrors.KnownCodes.Contains(error) ? error : $"http_{status}";
+            var body = new System.Text.Json.Nodes.JsonObject { ["error"] = code };
+            response.Content.Dispose();
+            response.Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
             return response;
         }
 
-        private static bool HasOAuthError(string body)
+        private static async Task<byte[]> ReadBoundedAsync(HttpContent content, CancellationToken cancellationToken)
+        {
+            await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = new byte[MaxErrorBodyBytes];
+            var length = 0;
+            int read;
+            while (length < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+            }
+
+            return buffer[..length];
+        }
+
+        private static string? ReadOAuthError(byte[] body)
         {
             try
             {
                 return System.Text.Json.Nodes.JsonNode.Parse(body) is System.Text.Json.Nodes.JsonObject o
                     && o["error"] is System.Text.Json.Nodes.JsonValue v
-                    && v.TryGetValue<string>(out var error) && error.Length > 0;
+                    && v.TryGetValue<string>(out var error) ? error : null;
             }
             catch (System.Text.Json.JsonException)
             {
-                return false;
+                return null;
             }
         }
     }

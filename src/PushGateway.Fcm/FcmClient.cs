@@ -36,6 +36,7 @@ public sealed class FcmClient : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(serviceAccountJson);
         ArgumentNullException.ThrowIfNull(options.BaseUrl);
+        ArgumentNullException.ThrowIfNull(options.TokenUrl);
         ArgumentNullException.ThrowIfNull(options.TimeProvider);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConcurrentRequests, 1);
         if (options.RequestTimeout <= TimeSpan.Zero && options.RequestTimeout != Timeout.InfiniteTimeSpan)
@@ -176,7 +177,7 @@ public sealed class FcmClient : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (Transport($"OAuth token endpoint: no answer within {_requestTimeout.TotalSeconds:0.###} s"), null);
+            return (Transport(FcmTokenErrors.Timeout), null);
         }
         catch (TokenResponseException ex)
         {
@@ -184,9 +185,16 @@ public sealed class FcmClient : IDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Connection failures, and whatever the auth library throws on an answer it cannot read (4xx answers get an
-            // OAuth error body first, see FcmAccessTokenSource.OAuthErrorBodies): the endpoint is not usable now.
-            return (Transport("OAuth token endpoint: " + Describe(ex)), null);
+            // Connection failures, and whatever the auth library throws on an answer it cannot read (non-2xx answers
+            // get a fixed OAuth error body first, see FcmAccessTokenSource.OAuthErrorBodies): the endpoint is not
+            // usable now. The exception's text is not passed on: it can quote the endpoint.
+            return (Transport(FcmTokenErrors.Unreachable), null);
+        }
+
+        if (string.IsNullOrEmpty(accessToken))
+        {
+            // A 2xx answer without an access_token (the library takes any JSON object as a token response).
+            return (Transport(FcmTokenErrors.BadResponse), null);
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Post, _sendUri)
@@ -216,20 +224,25 @@ public sealed class FcmClient : IDisposable
         }
     }
 
-    /// <summary>The token endpoint answered with an OAuth error: a 4xx refuses the service account, anything else is "later".</summary>
+    /// <summary>
+    /// The token endpoint answered with an error: a 4xx refuses the service account, anything else is "later". Only a
+    /// fixed code is kept (<see cref="FcmTokenErrors"/>), never the endpoint's description.
+    /// </summary>
     private static FcmResponse FromTokenError(TokenResponseException ex)
     {
         var status = (int?)ex.StatusCode;
-        var error = ex.Error?.Error;
-        var description = ex.Error?.ErrorDescription;
-        var message = $"OAuth token endpoint answered {(status is null ? "" : $"HTTP {status} ")}{error}{(description is null ? "" : $": {description}")}";
-        if (status is null or 408 or 429 or >= 500)
+        if (status is null or (>= 200 and < 300))
         {
-            return Transport(message);
+            return Transport(FcmTokenErrors.BadResponse);
         }
 
-        return new FcmResponse(0, null, null, null, message, null, FcmResponseClass.CredentialsRejected,
-            tokenEndpointError: string.IsNullOrEmpty(error) ? $"http_{status}" : error);
+        var code = FcmTokenErrors.For(status.Value, ex.Error?.Error);
+        if (status is 408 or 429 or >= 500 or < 400)
+        {
+            return Transport(code);
+        }
+
+        return new FcmResponse(0, null, null, null, null, null, FcmResponseClass.CredentialsRejected, tokenEndpointError: code);
     }
 
     private static FcmResponse Transport(string description) =>

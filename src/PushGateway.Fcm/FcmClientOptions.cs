@@ -15,8 +15,16 @@ public sealed class FcmClientOptions
     public Uri BaseUrl { get; set; } = ProductionUrl;
 
     /// <summary>
+    /// The OAuth 2.0 token endpoint the JWT-bearer grant is posted to (and the JWT's audience), by default Google's,
+    /// <c>https://oauth2.googleapis.com/token</c>. It is the operator's setting, never the service account's
+    /// <c>token_uri</c>: that field comes from whoever uploaded the key file, and calling it would let them make the
+    /// gateway POST to any address (an internal one among them). Point it at the simulator's <c>/token</c> in tests.
+    /// </summary>
+    public Uri TokenUrl { get; set; } = FcmServiceAccount.DefaultTokenUri;
+
+    /// <summary>
     /// An extra trusted root (the simulator's self-signed certificate). It is trusted for the FCM endpoint
-    /// <em>and</em> for the OAuth token endpoint named by the service account's <c>token_uri</c>.
+    /// <em>and</em> for the OAuth token endpoint <see cref="TokenUrl"/>.
     /// </summary>
     public X509Certificate2? TrustedCertificate { get; set; }
 

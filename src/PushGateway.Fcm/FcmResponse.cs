@@ -58,12 +58,18 @@ public sealed class FcmResponse
     /// <summary>True when no HTTP answer came back: connection or TLS failure, reset, timeout, or the OAuth token endpoint unreachable.</summary>
     public bool IsTransportFailure => TransportError is not null;
 
-    /// <summary>Short description of the transport failure (no secrets, no device token).</summary>
+    /// <summary>
+    /// Short description of the transport failure (no secrets, no device token). When the token endpoint was the
+    /// problem it is a fixed code: <c>oauth:unreachable</c>, <c>oauth:timeout</c>, <c>oauth:http_503</c> and the like
+    /// (see <see cref="FcmTokenErrors"/>).
+    /// </summary>
     public string? TransportError { get; }
 
     /// <summary>
-    /// Set when no access token could be obtained because the token endpoint refused the service account: its OAuth
-    /// <c>error</c> (usually <c>invalid_grant</c>). Nothing was sent to FCM.
+    /// Set when no access token could be obtained because the token endpoint refused the service account: a fixed
+    /// code, <c>oauth:&lt;error&gt;</c> for a known OAuth error (usually <c>oauth:invalid_grant</c>) or
+    /// <c>oauth:http_&lt;status&gt;</c> (see <see cref="FcmTokenErrors"/>); never the endpoint's own text. Nothing was
+    /// sent to FCM.
     /// </summary>
     public string? TokenEndpointError { get; }
 
@@ -87,7 +93,7 @@ public sealed class FcmResponse
     {
         FcmResponseClass.Delivered => $"Delivered {MessageName}",
         _ when TransportError is not null => $"{Class}: transport failure: {TransportError}",
-        _ when TokenEndpointError is not null => $"{Class}: no access token: {ErrorMessage}",
+        _ when TokenEndpointError is not null => $"{Class}: no access token: {TokenEndpointError}",
         _ => $"{Class}: HTTP {StatusCode} {ErrorStatus} {ErrorCodeText} {ErrorMessage}".TrimEnd(),
     };
 }

@@ -7,7 +7,10 @@ namespace PushGateway.Fcm;
 /// <param name="ProjectId"><c>project_id</c>: the Firebase project messages are sent for.</param>
 /// <param name="ClientEmail"><c>client_email</c>: the service account's identity (the JWT issuer).</param>
 /// <param name="PrivateKeyId"><c>private_key_id</c>, or null when the file has none.</param>
-/// <param name="TokenUri"><c>token_uri</c>: the OAuth token endpoint; Google's when the file has none.</param>
+/// <param name="TokenUri">
+/// <c>token_uri</c> as the file states it (Google's when the file has none). Informational only: tokens are always
+/// requested from <see cref="FcmClientOptions.TokenUrl"/>, never from this URL, which whoever uploaded the file chose.
+/// </param>
 public sealed record FcmServiceAccountInfo(string ProjectId, string ClientEmail, string? PrivateKeyId, Uri TokenUri);
 
 /// <summary>
@@ -16,7 +19,7 @@ public sealed record FcmServiceAccountInfo(string ProjectId, string ClientEmail,
 /// </summary>
 public static class FcmServiceAccount
 {
-    /// <summary>Google's OAuth token endpoint, used when the JSON has no <c>token_uri</c>.</summary>
+    /// <summary>Google's OAuth token endpoint: the default of <see cref="FcmClientOptions.TokenUrl"/>.</summary>
     public static readonly Uri DefaultTokenUri = new("https://oauth2.googleapis.com/token");
 
     /// <summary>

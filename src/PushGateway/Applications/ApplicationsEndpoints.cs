@@ -74,7 +74,8 @@ internal static class ApplicationsEndpoints
     internal static string EventsSecretContext(Guid applicationId) => $"application:{applicationId}:events";
 
     private static async Task<IResult> CreateAsync(
-        HttpRequest request, ProjectScope scope, PushGatewayDbContext db, SecretBox secrets, TimeProvider time, CancellationToken cancellationToken)
+        HttpRequest request, ProjectScope scope, PushGatewayDbContext db, SecretBox secrets, TimeProvider time,
+        Microsoft.Extensions.Options.IOptions<Events.EventsOptions> eventsOptions, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync<CreateApplicationRequest>(request, cancellationToken);
         if (body.Error is not null)
@@ -93,7 +94,7 @@ internal static class ApplicationsEndpoints
 
         CheckEnvironment(r.Platform, r.Environment, required: true, v);
         var credentials = Credentials.Validate(r.Platform, r.Credentials, time, v);
-        var events = r.Events is null ? null : ValidateEvents(r.Events, v);
+        var events = r.Events is null ? null : ValidateEvents(r.Events, eventsOptions.Value.AllowPrivateNetworks, v);
         if (!v.IsValid || credentials is null)
         {
             return v.ToProblem();
@@ -134,7 +135,7 @@ internal static class ApplicationsEndpoints
 
     private static async Task<IResult> PatchAsync(
         Guid appId, HttpRequest request, ProjectScope scope, PushGatewayDbContext db, SecretBox secrets, TimeProvider time,
-        Messages.DeliverySignal deliverySignal, CancellationToken cancellationToken)
+        Messages.DeliverySignal deliverySignal, Microsoft.Extensions.Options.IOptions<Events.EventsOptions> eventsOptions, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync<PatchApplicationRequest>(request, cancellationToken);
         if (body.Error is not null)
@@ -173,7 +174,7 @@ internal static class ApplicationsEndpoints
             }
         }
 
-        var events = r.Events is { IsSet: true, Value: { } e } ? ValidateEvents(e, v) : null;
+        var events = r.Events is { IsSet: true, Value: { } e } ? ValidateEvents(e, eventsOptions.Value.AllowPrivateNetworks, v) : null;
         if (r.Enabled is { IsSet: true, Value: null })
         {
             v.Add("enabled", "Must be true or false.");
@@ -277,11 +278,16 @@ internal static class ApplicationsEndpoints
 
     private sealed record ValidatedEvents(string Url, string? Secret, string[] Types);
 
-    private static ValidatedEvents? ValidateEvents(EventsRequest events, Validation v)
+    private static ValidatedEvents? ValidateEvents(EventsRequest events, bool allowPrivateNetworks, Validation v)
     {
         if (!Uri.TryCreate(events.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || events.Url.Length > 2048)
         {
             v.Add("events.url", "Must be an absolute http(s) URL of at most 2048 characters.");
+        }
+        else if (Events.WebhookAddressPolicy.CheckUrl(url, allowPrivateNetworks) is { } refused)
+        {
+            // Refused early where the URL shows it; the connect step checks the resolved address on every attempt.
+            v.Add("events.url", refused);
         }
 
         if (events.Secret is null || events.Secret.Length < 16 || events.Secret.Length > 256)

@@ -88,6 +88,8 @@ internal sealed class ProviderOptions
     public Uri ApnsProductionUrl { get; set; } = new("https://api.push.apple.com/");
     public Uri ApnsSandboxUrl { get; set; } = new("https://api.sandbox.push.apple.com/");
     public Uri FcmBaseUrl { get; set; } = new("https://fcm.googleapis.com/");
+    /// <summary><c>Fcm:TokenUrl</c>: where every service account's tokens come from (a key file's token_uri is never called).</summary>
+    public Uri FcmTokenUrl { get; set; } = Fcm.FcmServiceAccount.DefaultTokenUri;
     /// <summary>A PEM certificate trusted in addition to the system roots (a simulator's self-signed certificate).</summary>
     public string? TrustedCertificatePath { get; set; }
 
@@ -110,6 +112,11 @@ internal sealed class ProviderOptions
         if (configuration["Fcm:BaseUrl"] is { Length: > 0 } fcm)
         {
             options.FcmBaseUrl = new Uri(fcm);
+        }
+
+        if (configuration["Fcm:TokenUrl"] is { Length: > 0 } tokenUrl)
+        {
+            options.FcmTokenUrl = new Uri(tokenUrl);
         }
 
         options.TrustedCertificatePath = configuration["Providers:TrustedCertificatePath"] is { Length: > 0 } path ? path : null;

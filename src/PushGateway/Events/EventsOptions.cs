@@ -10,6 +10,14 @@ internal sealed class EventsOptions
     /// <summary>Run the webhook dispatcher and event retention in this process (API-only replicas may set false).</summary>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// Let webhooks reach loopback, private (10/8, 172.16/12, 192.168/16, 100.64/10) and unique-local (fc00::/7)
+    /// addresses: for a developer's receiver on the same machine (local mode turns it on unless set) or an on-prem
+    /// installation whose backends live on a private network. Link-local (the cloud metadata address among them),
+    /// unspecified, multicast and broadcast addresses stay refused either way. See <see cref="WebhookAddressPolicy"/>.
+    /// </summary>
+    public bool AllowPrivateNetworks { get; set; }
+
     /// <summary>One webhook POST may take this long (connect, send, response headers) before it counts as failed.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

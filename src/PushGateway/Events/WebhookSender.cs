@@ -9,19 +9,31 @@ internal abstract record WebhookAttempt
 {
     public sealed record Delivered(int Status) : WebhookAttempt;
 
-    /// <summary>A non-2xx answer, a timeout or a connection error; <see cref="Error"/> is short and never holds the body or secret.</summary>
+    /// <summary>
+    /// A non-2xx answer (<c>HTTP 503</c>), a refused address (<c>address not allowed</c>) or no answer at all
+    /// (<c>connection failed</c>); <see cref="Error"/> is short and never holds the body or secret.
+    /// </summary>
     public sealed record Failed(string Error, TimeSpan? RetryAfter = null) : WebhookAttempt;
 }
 
 /// <summary>
 /// POSTs one event to its application's webhook, signed. The HTTP client has no retry or redirect handling of its
-/// own: every attempt is recorded by the dispatcher, and a redirect would turn the POST into a GET.
+/// own: every attempt is recorded by the dispatcher, and a redirect (a failed attempt, <c>HTTP 302</c>) would turn the
+/// POST into a GET and could lead anywhere. It connects only where <see cref="WebhookAddressPolicy"/> allows
+/// (<see cref="WebhookConnector"/>).
 /// </summary>
 internal sealed class WebhookSender(IHttpClientFactory clients, TimeProvider time, IOptions<EventsOptions> options)
 {
     public const string ClientName = "PushGateway.Webhooks";
     public const string EventIdHeader = "PushGateway-Event-Id";
     public const string EventTypeHeader = "PushGateway-Event-Type";
+
+    /// <summary>
+    /// The one text for every attempt that got no HTTP answer: refused, unreachable, timed out (connecting or waiting),
+    /// TLS failure, connection closed, name not found. Telling them apart would let a tenant map which ports are open
+    /// on any address the gateway can reach (refused = closed, timeout = filtered, no answer = open).
+    /// </summary>
+    public const string ConnectionFailed = "connection failed";
 
     private readonly TimeSpan _timeout = options.Value.RequestTimeout;
 
@@ -31,8 +43,9 @@ internal sealed class WebhookSender(IHttpClientFactory clients, TimeProvider tim
                 client.Timeout = Timeout.InfiniteTimeSpan;
                 client.DefaultRequestHeaders.UserAgent.ParseAdd("PushGateway-Webhooks/1.0");
             })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
+                ConnectCallback = new WebhookConnector(sp.GetRequiredService<IOptions<EventsOptions>>().Value.AllowPrivateNetworks).ConnectAsync,
                 AllowAutoRedirect = false,
                 UseCookies = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
@@ -71,12 +84,15 @@ internal sealed class WebhookSender(IHttpClientFactory clients, TimeProvider tim
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
         {
-            return new WebhookAttempt.Failed($"timeout: no response within {_timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
+            return new WebhookAttempt.Failed(ConnectionFailed);
         }
-        catch (HttpRequestException ex)
+        catch (HttpRequestException ex) when (ex.InnerException is WebhookAddressRefusedException)
         {
-            // The error kind only: exception messages can carry the host and URL.
-            return new WebhookAttempt.Failed(ex.HttpRequestError == HttpRequestError.Unknown ? "connection error" : $"connection error: {ex.HttpRequestError}");
+            return new WebhookAttempt.Failed(WebhookAddressPolicy.AddressNotAllowed);
+        }
+        catch (HttpRequestException)
+        {
+            return new WebhookAttempt.Failed(ConnectionFailed);
         }
     }
 

@@ -51,6 +51,12 @@ internal static class LocalMode
             [$"{GatewayOptions.SectionName}:EncryptionKey"] = encryptionKey,
             [$"{GatewayOptions.SectionName}:MigrateOnStart"] = "true",
         };
+        // A developer's webhook receiver runs on this machine (loopback); production leaves private networks closed.
+        if (string.IsNullOrEmpty(builder.Configuration["Events:AllowPrivateNetworks"]))
+        {
+            overrides["Events:AllowPrivateNetworks"] = "true";
+        }
+
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
             overrides[WebHostDefaults.ServerUrlsKey] = "http://127.0.0.1:8080";

@@ -35,6 +35,7 @@ public sealed class ResilienceTests : IAsyncLifetime
         ["Apns:ProductionUrl"] = _simulator.ApnsProductionUrl.ToString(),
         ["Apns:SandboxUrl"] = _simulator.ApnsSandboxUrl.ToString(),
         ["Fcm:BaseUrl"] = _simulator.FcmUrl.ToString(),
+        ["Fcm:TokenUrl"] = _simulator.FcmTokenUrl.ToString(),
         ["Providers:TrustedCertificatePath"] = _simulator.CertificatePath,
         ["Delivery:PollInterval"] = "00:00:00.050",
         ["Delivery:BatchSize"] = "250",

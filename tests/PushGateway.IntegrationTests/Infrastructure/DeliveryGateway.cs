@@ -19,6 +19,7 @@ public class DeliveryGateway : TestGateway
         ["Apns:ProductionUrl"] = Simulator.ApnsProductionUrl.ToString(),
         ["Apns:SandboxUrl"] = Simulator.ApnsSandboxUrl.ToString(),
         ["Fcm:BaseUrl"] = Simulator.FcmUrl.ToString(),
+        ["Fcm:TokenUrl"] = Simulator.FcmTokenUrl.ToString(),
         ["Providers:TrustedCertificatePath"] = Simulator.CertificatePath,
         ["Delivery:PollInterval"] = "00:00:00.050",
         ["Delivery:RetryBaseDelay"] = "00:00:00.100",

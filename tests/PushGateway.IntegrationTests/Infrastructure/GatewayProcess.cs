@@ -47,6 +47,8 @@ public sealed class GatewayProcess : IAsyncDisposable
         startInfo.Environment["Urls"] = $"http://127.0.0.1:{port}";
         startInfo.Environment["Logging__LogLevel__Default"] = "Warning";
         startInfo.Environment["DOTNET_gcServer"] = "0";
+        // The tests' webhook receivers listen on 127.0.0.1; only loopback is ever connected to.
+        startInfo.Environment["Events__AllowPrivateNetworks"] = "true";
         foreach (var (key, value) in settings)
         {
             startInfo.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;

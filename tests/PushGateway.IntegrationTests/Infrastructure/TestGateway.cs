@@ -51,6 +51,8 @@ public class TestGateway : IAsyncLifetime
                 ["PushGateway:EncryptionKey"] = EncryptionKey,
                 ["urls"] = "http://127.0.0.1:0",
                 ["Logging:LogLevel:Default"] = "Warning",
+                // The tests' webhook receivers listen on 127.0.0.1; only loopback is ever connected to.
+                ["Events:AllowPrivateNetworks"] = "true",
             };
             foreach (var (key, value) in Settings)
             {

@@ -321,7 +321,7 @@ public sealed class FcmClientSimulatorTests(FcmSimulatorFixture fixture) : IClas
         var response = await client.SendAsync(new FcmMessage { Token = token }, cancellationToken: Ct);
 
         Assert.Equal(FcmResponseClass.CredentialsRejected, response.Class);
-        Assert.Equal("invalid_grant", response.TokenEndpointError);
+        Assert.Equal("oauth:invalid_grant", response.TokenEndpointError);
         Assert.Equal(0, response.StatusCode);
         Assert.False(response.IsTransportFailure);
         Assert.DoesNotContain("PRIVATE KEY", response.ToString());
@@ -341,42 +341,95 @@ public sealed class FcmClientSimulatorTests(FcmSimulatorFixture fixture) : IClas
         var response = await client.SendAsync(new FcmMessage { Token = FcmSimulatorFixture.NewToken() }, cancellationToken: Ct);
 
         Assert.Equal(FcmResponseClass.CredentialsRejected, response.Class);
-        Assert.Equal("invalid_grant", response.TokenEndpointError);
+        Assert.Equal("oauth:invalid_grant", response.TokenEndpointError);
     }
 
     [Fact]
     public async Task SendAsync_TokenEndpointDown_IsRetryableAndNothingIsSent()
     {
-        var json = JsonNode.Parse(await fixture.CreateServiceAccountAsync(FcmSimulatorFixture.NewProject(), Ct))!.AsObject();
-        json["token_uri"] = $"https://127.0.0.1:{FcmSimulatorFixture.ClosedPort()}/token";
-        using var client = fixture.CreateClient(json.ToJsonString());
+        var (client, _) = await NewClientAsync(o => o.TokenUrl = new Uri($"https://127.0.0.1:{FcmSimulatorFixture.ClosedPort()}/token"));
+        using var _ = client;
         var token = FcmSimulatorFixture.NewToken();
 
         var response = await client.SendAsync(new FcmMessage { Token = token }, cancellationToken: Ct);
 
         Assert.Equal(FcmResponseClass.Retryable, response.Class);
         Assert.True(response.IsTransportFailure);
-        Assert.StartsWith("OAuth token endpoint", response.TransportError);
+        Assert.Equal(FcmTokenErrors.Unreachable, response.TransportError);
         Assert.Equal(0, response.StatusCode);
         Assert.Null(response.TokenEndpointError);
         Assert.Empty(await fixture.ReceivedAsync(token, Ct));
     }
 
     [Fact]
-    public async Task SendAsync_TokenUriAtTheWrongPath_IsCredentialsRejectedNotAnOutage()
+    public async Task SendAsync_TokenUrlAtTheWrongPath_IsCredentialsRejectedNotAnOutage()
     {
-        // The simulator answers an unknown path with 404 and no body, as a mistyped token_uri would get.
-        var json = JsonNode.Parse(await fixture.CreateServiceAccountAsync(FcmSimulatorFixture.NewProject(), Ct))!.AsObject();
-        json["token_uri"] = new Uri(new Uri(fixture.Sim.FcmUrl.ToString()), "no-such-token-endpoint").AbsoluteUri;
-        using var client = fixture.CreateClient(json.ToJsonString());
+        // The simulator answers an unknown path with 404 and no body, as a mistyped token URL would get.
+        var (client, _) = await NewClientAsync(o => o.TokenUrl = new Uri(new Uri(fixture.Sim.FcmUrl.ToString()), "no-such-token-endpoint"));
+        using var _ = client;
         var token = FcmSimulatorFixture.NewToken();
 
         var response = await client.SendAsync(new FcmMessage { Token = token }, cancellationToken: Ct);
 
         Assert.Equal(FcmResponseClass.CredentialsRejected, response.Class);
         Assert.False(response.IsTransportFailure);
-        Assert.Equal("http_404", response.TokenEndpointError);
+        Assert.Equal("oauth:http_404", response.TokenEndpointError);
         Assert.Empty(await fixture.ReceivedAsync(token, Ct));
+    }
+
+    [Fact]
+    public async Task SendAsync_ServiceAccountTokenUriElsewhere_IsNeverCalled_TokenComesFromTokenUrl()
+    {
+        // Google's key files always carry a token_uri; an uploader can write any URL there (an internal one, say).
+        await using var elsewhere = await PushGateway.TestSupport.FakeTokenEndpoint.StartAsync(Ct);
+        elsewhere.Status = 200;
+        elsewhere.Body = """{"access_token":"from-token-uri","expires_in":3599,"token_type":"Bearer"}""";
+        var json = JsonNode.Parse(await fixture.CreateServiceAccountAsync(FcmSimulatorFixture.NewProject(), Ct))!.AsObject();
+        json["token_uri"] = elsewhere.Url.AbsoluteUri;
+        using var client = fixture.CreateClient(json.ToJsonString());
+        var before = await fixture.FcmCountersAsync(Ct);
+
+        var response = await client.SendAsync(new FcmMessage { Token = FcmSimulatorFixture.NewToken() }, cancellationToken: Ct);
+
+        Assert.True(response.IsSuccess, response.ToString());
+        Assert.Equal(0, elsewhere.Requests);
+        Assert.Equal(before.TokenRequests + 1, (await fixture.FcmCountersAsync(Ct)).TokenRequests);
+        Assert.Equal(elsewhere.Url, client.ServiceAccount.TokenUri);
+    }
+
+    public static TheoryData<int, string, string, FcmResponseClass, string> TokenEndpointAnswers => new()
+    {
+        // status, content type, body, class, the only text that may come out
+        { 400, "application/json", """{"error":"invalid_grant","error_description":"SECRET-7f3a internal page"}""", FcmResponseClass.CredentialsRejected, "oauth:invalid_grant" },
+        { 400, "application/json", """{"error":"SECRET-7f3a","error_description":"SECRET-7f3a"}""", FcmResponseClass.CredentialsRejected, "oauth:http_400" },
+        { 401, "text/html", "<html><body>SECRET-7f3a admin console</body></html>", FcmResponseClass.CredentialsRejected, "oauth:http_401" },
+        { 403, "application/json", """{"error":"unauthorized_client","error_uri":"https://SECRET-7f3a/"}""", FcmResponseClass.CredentialsRejected, "oauth:unauthorized_client" },
+        { 503, "text/plain", "SECRET-7f3a upstream", FcmResponseClass.Retryable, "oauth:http_503" },
+        { 429, "application/json", """{"error":"temporarily_unavailable","error_description":"SECRET-7f3a"}""", FcmResponseClass.Retryable, "oauth:temporarily_unavailable" },
+        { 200, "text/plain", "SECRET-7f3a not a token response", FcmResponseClass.Retryable, "oauth:bad_response" },
+        { 200, "application/json", """{"error":"SECRET-7f3a"}""", FcmResponseClass.Retryable, "oauth:bad_response" },
+    };
+
+    [Theory]
+    [MemberData(nameof(TokenEndpointAnswers))]
+    public async Task SendAsync_TokenEndpointError_CarriesOnlyAFixedCode(int status, string contentType, string body, FcmResponseClass expectedClass, string expectedCode)
+    {
+        await using var endpoint = await PushGateway.TestSupport.FakeTokenEndpoint.StartAsync(Ct);
+        endpoint.Status = status;
+        endpoint.ContentType = contentType;
+        endpoint.Body = body;
+        var (client, _) = await NewClientAsync(o => o.TokenUrl = endpoint.Url);
+        using var _ = client;
+
+        var response = await client.SendAsync(new FcmMessage { Token = FcmSimulatorFixture.NewToken() }, cancellationToken: Ct);
+
+        Assert.Equal(1, endpoint.Requests);
+        Assert.Equal(expectedClass, response.Class);
+        Assert.Equal(expectedCode, response.TokenEndpointError ?? response.TransportError);
+        foreach (var text in new[] { response.ToString(), response.ErrorMessage, response.TransportError, response.TokenEndpointError, response.ErrorStatus, response.ErrorCodeText })
+        {
+            Assert.DoesNotContain("SECRET", text ?? "", StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -44,6 +44,7 @@ public class FcmSimulatorFixture : IAsyncLifetime
         var options = new FcmClientOptions
         {
             BaseUrl = new Uri(Sim.FcmUrl.ToString()),
+            TokenUrl = new Uri(Sim.FcmTokenUrl.ToString()),
             TrustedCertificate = Sim.Certificate,
             RequestTimeout = TimeSpan.FromSeconds(10),
             TimeProvider = timeProvider ?? TimeProvider.System,

@@ -172,6 +172,7 @@ internal sealed class ProviderClients(WorkerDatabase database, SecretBox secrets
     private FcmSender CreateFcm(JsonObject secret) => new(new FcmClient(new FcmClientOptions
     {
         BaseUrl = providers.FcmBaseUrl,
+        TokenUrl = providers.FcmTokenUrl,
         TrustedCertificate = providers.TrustedCertificate,
         RequestTimeout = options.RequestTimeout,
         MaxConcurrentRequests = options.PerApplicationConcurrency,
