@@ -21,6 +21,15 @@ internal sealed record QueueSnapshot(
     DateTimeOffset TakenAt)
 {
     public static readonly QueueSnapshot Empty = new(0, 0, 0, [], [], DateTimeOffset.MinValue);
+
+    /// <summary>What /readyz counts as "expiring soon" (and lists, for the admin key).</summary>
+    public static readonly TimeSpan ExpiryWarning = TimeSpan.FromDays(30);
+
+    public IReadOnlyList<CertificateExpiry> ExpiringCertificates =>
+        Certificates.Where(c => c.SecondsLeft < ExpiryWarning.TotalSeconds).ToList();
+
+    /// <summary>The certificate that expires first, over every tenant: null when there is no certificate application.</summary>
+    public double? SoonestCertificateExpirySeconds => Certificates.Count == 0 ? null : Certificates.Min(c => c.SecondsLeft);
 }
 
 /// <summary>
@@ -51,11 +60,14 @@ internal sealed class QueueStats : BackgroundService
             description: "How long the oldest due pending delivery has been waiting to be sent.");
         _meter.CreateObservableGauge("pushgateway.applications.disabled_current", () => (long)Current.DisabledApplications.Count,
             description: "Applications currently disabled (credential failure or by hand).");
-        _meter.CreateObservableGauge("pushgateway.apns.certificate.expiry", () => Current.Certificates.Select(c =>
-            new Measurement<double>(c.SecondsLeft,
-                new KeyValuePair<string, object?>("application_id", c.Id.ToString()),
-                new KeyValuePair<string, object?>("application", c.Name))),
-            unit: "s", description: "Seconds until each APNs certificate expires (negative once expired).");
+        // Aggregates only: the meter is what an unauthenticated scrape of /metrics shows, so nothing here may name a
+        // tenant's application. The per-application series (pushgateway_apns_certificate_expiry_seconds with its
+        // application labels) is written from Current by ApplicationMetrics, for the admin key only.
+        _meter.CreateObservableGauge("pushgateway.apns.certificates.expiring", () => (long)Current.ExpiringCertificates.Count,
+            description: "APNs certificates (over every application) that expire within 30 days or have expired.");
+        _meter.CreateObservableGauge("pushgateway.apns.certificate.expiry.min", () =>
+                Current.SoonestCertificateExpirySeconds is { } soonest ? [new Measurement<double>(soonest)] : Array.Empty<Measurement<double>>(),
+            unit: "s", description: "Seconds until the first of all APNs certificates expires (negative once expired); absent without certificate applications.");
     }
 
     public QueueSnapshot Current { get; private set; } = QueueSnapshot.Empty;

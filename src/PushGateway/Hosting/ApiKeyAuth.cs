@@ -1,16 +1,22 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PushGateway.Data;
 
 namespace PushGateway.Hosting;
 
-/// <summary>Which key a route needs; put on route groups with <see cref="ApiKeyAuth.RequireAdminKey"/> / <see cref="ApiKeyAuth.RequireProjectKey"/>.</summary>
+/// <summary>
+/// Which key a route needs; put on route groups with <see cref="ApiKeyAuth.RequireAdminKey"/> /
+/// <see cref="ApiKeyAuth.RequireProjectKey"/>. A route under <c>/v1</c> that declares neither needs
+/// <see cref="Any"/> valid key, unless it opts out with <c>.AllowAnonymous()</c>.
+/// </summary>
 internal enum KeyKind
 {
     Admin,
     Project,
+    Any,
 }
 
 internal sealed record RequiredKey(KeyKind Kind);
@@ -25,6 +31,11 @@ internal sealed record ProjectScope(Guid ProjectId)
 internal static class ApiKeyAuth
 {
     public const string KeyPrefix = "pgk_";
+
+    /// <summary>Everything under this prefix needs a key by default: a route added without a key requirement is not public.</summary>
+    public const string ApiPrefix = "/v1";
+
+    private static readonly RequiredKey AnyKey = new(KeyKind.Any);
 
     public static TBuilder RequireAdminKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new RequiredKey(KeyKind.Admin));
@@ -41,12 +52,50 @@ internal static class ApiKeyAuth
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     /// <summary>
-    /// Checks the bearer key of every route that declares <see cref="RequiredKey"/>. Keys are looked up on every
+    /// The key a matched endpoint needs: what it declares, else any valid key under <see cref="ApiPrefix"/> (the
+    /// default is closed, so forgetting <see cref="RequireProjectKey"/> on a new route cannot make it public), else
+    /// none. <see cref="IAllowAnonymous"/> (<c>.AllowAnonymous()</c>) is the explicit opt-out.
+    /// </summary>
+    internal static RequiredKey? RequiredFor(Endpoint? endpoint, PathString path)
+    {
+        if (endpoint is null)
+        {
+            return null;
+        }
+
+        if (endpoint.Metadata.GetMetadata<RequiredKey>() is { } declared)
+        {
+            return declared;
+        }
+
+        return endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null && path.StartsWithSegments(ApiPrefix, StringComparison.OrdinalIgnoreCase)
+            ? AnyKey
+            : null;
+    }
+
+    /// <summary>
+    /// For the open operations routes that show more to the operator: null when the request carries no key, true
+    /// for the admin key, false for any other key (a project key is not enough). Never touches the database.
+    /// </summary>
+    internal static bool? PresentsAdminKey(HttpContext context)
+    {
+        var presented = ReadBearer(context.Request);
+        if (presented is null)
+        {
+            return null;
+        }
+
+        var options = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        return options.AdminKey is { Length: > 0 } adminKey && FixedTimeEquals(presented, adminKey);
+    }
+
+    /// <summary>
+    /// Checks the bearer key of every route that needs one (<see cref="RequiredFor"/>). Keys are looked up on every
     /// request (by hash, indexed), so a revoked key stops working at once.
     /// </summary>
     public static IApplicationBuilder UseApiKeyAuthentication(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        var required = context.GetEndpoint()?.Metadata.GetMetadata<RequiredKey>();
+        var required = RequiredFor(context.GetEndpoint(), context.Request.Path);
         if (required is null)
         {
             await next(context);

@@ -114,9 +114,10 @@ internal static class GatewayApp
         app.UseStatusCodePages();
         app.UseRouting();
         app.UseApiKeyAuthentication();
+        app.UseApplicationMetrics();
 
         app.MapOpenApi();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new PerApplicationMetrics());
         app.MapOperations();
         app.MapProjects();
         app.MapApplications();

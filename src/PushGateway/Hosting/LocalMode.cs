@@ -74,11 +74,7 @@ internal static class LocalMode
         }
 
         var value = create();
-        await File.WriteAllTextAsync(path, value + Environment.NewLine, cancellationToken);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        await SecretFile.WriteNewAsync(path, value + Environment.NewLine, cancellationToken);
         return value;
     }
 }

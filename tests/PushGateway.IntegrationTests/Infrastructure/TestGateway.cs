@@ -33,6 +33,11 @@ public class TestGateway : IAsyncLifetime
     {
     }
 
+    /// <summary>A hook for subclasses that map extra (test-only) routes on the built application before it starts.</summary>
+    protected virtual void ConfigureApp(WebApplication app)
+    {
+    }
+
     /// <summary>Extra configuration for subclasses (delivery settings, simulator URLs, …).</summary>
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
@@ -62,6 +67,7 @@ public class TestGateway : IAsyncLifetime
             builder.Configuration.AddInMemoryCollection(settings);
             ConfigureBuilder(builder);
         }, CancellationToken.None);
+        ConfigureApp(_app);
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address + "/");

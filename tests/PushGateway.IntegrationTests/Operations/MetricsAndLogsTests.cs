@@ -88,10 +88,13 @@ public sealed partial class MetricsAndLogsTests
             await DeliveryGateway.WaitForMessageAsync(http, messageId, Ct);
         }
 
+        // The per-application series (certificate expiry by application) need the admin key.
+        using var adminClient = new HttpClient { BaseAddress = gateway.BaseAddress };
+        adminClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestGateway.AdminKey);
         string text = "";
         await DeliveryGateway.WaitUntilAsync(async () =>
         {
-            text = await http.GetStringAsync("metrics", Ct);
+            text = await adminClient.GetStringAsync("metrics", Ct);
             return Sample(text, "pushgateway_apns_certificate_expiry_seconds", certAppId.ToString()) is not null
                 && Sample(text, "pushgateway_queue_depth", "state=\"pending\"") == 0
                 && Sample(text, "pushgateway_webhook_deliveries_total", "outcome=\"delivered\"") == 3;
@@ -110,7 +113,7 @@ public sealed partial class MetricsAndLogsTests
         Assert.InRange(expiry, TimeSpan.FromDays(300).TotalSeconds, TimeSpan.FromDays(367).TotalSeconds);
 
         // Readiness shows the same health.
-        var ready = await http.GetFromJsonAsync<JsonObject>("readyz", Ct);
+        var ready = await adminClient.GetFromJsonAsync<JsonObject>("readyz", Ct);
         Assert.Equal(0, ready!["queue"]!["pending"]!.GetValue<long>());
         Assert.Empty(ready["credentials"]!["disabledApplications"]!.AsArray());
     }
