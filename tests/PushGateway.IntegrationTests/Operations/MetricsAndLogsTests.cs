@@ -118,7 +118,7 @@ public sealed partial class MetricsAndLogsTests
         Assert.Empty(ready["credentials"]!["disabledApplications"]!.AsArray());
     }
 
-    private sealed class LogCapture : ILoggerProvider
+    internal sealed class LogCapture : ILoggerProvider
     {
         public ConcurrentQueue<string> Lines { get; } = new();
 
@@ -157,6 +157,13 @@ public sealed partial class MetricsAndLogsTests
             {
                 var settings = base.Settings;
                 settings["Logging:LogLevel:Default"] = "Trace";
+                // appsettings.json quiets these categories for production; this test wants every line there is.
+                foreach (var category in new[] { "PushGateway", "Microsoft", "Microsoft.AspNetCore", "Microsoft.AspNetCore.Hosting.Diagnostics", "Microsoft.AspNetCore.Routing",
+                    "Microsoft.EntityFrameworkCore", "Microsoft.EntityFrameworkCore.Database.Command", "Microsoft.Hosting.Lifetime", "Npgsql", "System.Net.Http.HttpClient" })
+                {
+                    settings[$"Logging:LogLevel:{category}"] = "Trace";
+                }
+
                 return settings;
             }
         }
