@@ -65,6 +65,7 @@ internal static class GatewayApp
         builder.Services.AddSingleton(sp => WorkerDatabase.Create(connectionString, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.ResultWriters + 6));
         builder.Services.AddSingleton<DeliveryQueue>();
         builder.Services.AddSingleton<ResultStore>();
+        builder.Services.AddSingleton(sp => new MisconfigurationGuard(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DeliveryOptions>>().Value));
         builder.Services.AddSingleton<DeliveryMetrics>();
         builder.Services.AddSingleton(ProviderOptions.Bind(builder.Configuration));
         builder.Services.AddSingleton<ProviderClients>();
