@@ -74,6 +74,18 @@ public sealed class TokenTruthTests(DeliveryGateway gateway) : IClassFixture<Del
         Assert.Equal(failedBefore, await CountAsync("SELECT count(*) FROM events WHERE application_id = @a AND type = 'endpointUpdated'", ("a", appId)) / 2);
         Assert.Equal(1, await CountAsync("SELECT count(*) FROM events WHERE application_id = @a AND type = 'applicationDisabled' AND endpoint_id IS NULL", ("a", appId)));
 
+        // Operators see it: /readyz counts it (no names without the admin key), /metrics has the trip and the gauge.
+        using var anonymous = gateway.Client();
+        await DeliveryGateway.WaitUntilAsync(async () =>
+        {
+            var ready = (await anonymous.GetFromJsonAsync<JsonObject>("readyz", Ct))!;
+            return ready["credentials"]?["misconfiguredApplicationCount"]?.GetValue<int>() >= 1;
+        }, Ct, TimeSpan.FromSeconds(20), "/readyz counting the misconfigured application");
+        var metrics = await anonymous.GetStringAsync("metrics", Ct);
+        Assert.Matches(@"(?m)^pushgateway_misconfiguration_trips_total(\{[^}]*\})? [1-9]", metrics);
+        Assert.Matches(@"(?m)^pushgateway_applications_misconfigured_current(\{[^}]*\})? [1-9]", metrics);
+        Assert.DoesNotContain(appId.ToString(), metrics, StringComparison.Ordinal);
+
         // The operator fixes the bundle id: held deliveries go out and reach the devices the guard protected.
         var patch = await project.Client.PatchAsJsonAsync($"v1/applications/{appId}", new { credentials = gateway.NewApnsCredentials("com.example.app") }, Ct);
         Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
