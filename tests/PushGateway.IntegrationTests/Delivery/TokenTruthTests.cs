@@ -44,7 +44,7 @@ public sealed class TokenTruthTests(DeliveryGateway gateway) : IClassFixture<Del
         (await project.Client.GetFromJsonAsync<JsonObject>($"v1/applications/{appId}", Ct))!;
 
     private async Task WaitForHeldAsync(Guid messageId, long atLeast) =>
-        await DeliveryGateway.WaitUntilAsync(async () => await DeliveriesAsync(messageId, "held") + await DeliveriesAsync(messageId, "failed") >= 200
+        await DeliveryGateway.WaitUntilAsync(async () => await CountAsync("SELECT count(*) FROM deliveries WHERE message_id = @m AND state <> 'pending'", ("m", messageId)) >= 200
             && await DeliveriesAsync(messageId, "held") >= atLeast, Ct, TimeSpan.FromSeconds(60), "the campaign held");
 
     [Fact]
@@ -107,10 +107,18 @@ public sealed class TokenTruthTests(DeliveryGateway gateway) : IClassFixture<Del
         }
 
         await SeedAsync(project, appId, tokens);
+        gateway.Simulator.State.ClearReceived();
         var messageId = await SendToEveryoneAsync(project);
         await WaitForHeldAsync(messageId, 150);
         var reason = (await ApplicationAsync(project, appId))["disabledReason"]!.GetValue<string>();
         Assert.Contains("sandbox tokens (development builds) sent to the production environment", reason, StringComparison.Ordinal);
+
+        // One probe, and only one, of one affected token against the sandbox made it certain (and delivered that one).
+        Assert.True(reason.StartsWith("misconfiguration: confirmed ", StringComparison.Ordinal), reason);
+        Assert.Contains("probed against the sandbox environment was accepted", reason, StringComparison.Ordinal);
+        var sandboxBeforeFix = gateway.Simulator.State.GetReceived(platform: "apns", limit: 1000).Items.Count(r => r.Environment == "sandbox" && tokens.Contains(r.Token!));
+        Assert.Equal(1, sandboxBeforeFix);
+        Assert.Equal(1, await DeliveriesAsync(messageId, "delivered"));
         await DeliveryGateway.WaitUntilAsync(async () => await EnabledEndpointsAsync(appId) == 200, Ct, TimeSpan.FromSeconds(20), "every endpoint enabled");
 
         var patch = await project.Client.PatchAsJsonAsync($"v1/applications/{appId}", new { environment = "sandbox" }, Ct);
@@ -120,8 +128,10 @@ public sealed class TokenTruthTests(DeliveryGateway gateway) : IClassFixture<Del
         Assert.Equal("sandbox", fixedApp["environment"]!.GetValue<string>());
         var failedBefore = await DeliveriesAsync(messageId, "failed");
         await DeliveryGateway.WaitUntilAsync(async () => await DeliveriesAsync(messageId, "delivered") == 200 - failedBefore, Ct, TimeSpan.FromSeconds(30), "held deliveries delivered");
-        var sandbox = gateway.Simulator.State.GetReceived(platform: "apns", token: tokens[^1]);
-        Assert.Contains(sandbox.Items, r => r.Environment == "sandbox");
+        var sandbox = gateway.Simulator.State.GetReceived(platform: "apns", limit: 1000).Items.Where(r => r.Environment == "sandbox" && tokens.Contains(r.Token!)).ToList();
+        // Each held delivery once, the probed one not again.
+        Assert.Equal(200 - failedBefore, sandbox.Count);
+        Assert.Equal(sandbox.Count, sandbox.Select(r => r.Token).Distinct().Count());
     }
 
     [Fact]

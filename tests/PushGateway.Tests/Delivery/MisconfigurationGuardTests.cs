@@ -33,6 +33,23 @@ public sealed class MisconfigurationGuardTests
     }
 
     [Fact]
+    public void OnlyTheTrippingAnswer_MayBeProbed_AndTheProbeDecides()
+    {
+        var reviewed = Feed(Guard(), Enumerable.Repeat(NotForTopic, 200));
+        var trip = Assert.Single(reviewed.OfType<DeliveryOutcome.Misconfigured>(), m => m.IsTrip);
+        Assert.Same(reviewed[19], trip);
+
+        var probable = trip with { DisabledReason = "misconfiguration: probably sandbox tokens sent to production (20 of 20)" };
+        var confirmed = MisconfigurationGuard.AfterProbe(probable, new DeliveryOutcome.Delivered(200, "apns-id"), "sandbox");
+        Assert.StartsWith("misconfiguration: confirmed sandbox tokens sent to production", confirmed.DisabledReason, StringComparison.Ordinal);
+        Assert.NotNull(confirmed.DeliveredByProbe);
+        var refused = MisconfigurationGuard.AfterProbe(probable, NotForTopic, "sandbox");
+        Assert.Contains("refused too", refused.DisabledReason, StringComparison.Ordinal);
+        Assert.Null(refused.DeliveredByProbe);
+        Assert.Same(probable, MisconfigurationGuard.AfterProbe(probable, new DeliveryOutcome.Retry(null, "transport", null), "sandbox"));
+    }
+
+    [Fact]
     public void TenRealDeathsInTwoHundred_AreDeaths()
     {
         var answers = Enumerable.Repeat(Delivered, 190).Concat(Enumerable.Repeat(Unregistered, 10));

@@ -26,7 +26,11 @@ internal abstract record DeliveryOutcome(int? ProviderStatus, string? ProviderRe
     /// disable the application with <paramref name="DisabledReason"/>; the endpoint stays enabled, and those disabled by
     /// such answers since <paramref name="Since"/> are restored.
     /// </summary>
-    public sealed record Misconfigured(int Status, string Reason, string DisabledReason, DateTimeOffset Since) : DeliveryOutcome(Status, Reason);
+    /// <paramref name="IsTrip"/>: the answer that tripped the guard (the one that may be probed).
+    /// <paramref name="DeliveredByProbe"/>: the probe of this delivery's token against the other APNs environment was
+    /// accepted, so this notification did reach its device.
+    public sealed record Misconfigured(int Status, string Reason, string DisabledReason, DateTimeOffset Since, bool IsTrip = false, Delivered? DeliveredByProbe = null)
+        : DeliveryOutcome(Status, Reason);
 
     /// <summary>Transient: try again later (<paramref name="After"/> from Retry-After), or at once.</summary>
     public sealed record Retry(int? Status, string Reason, TimeSpan? After, bool Immediately = false) : DeliveryOutcome(Status, Reason);

@@ -59,9 +59,10 @@ internal sealed class MisconfigurationGuard(DeliveryOptions options)
 
             tally.Suspect++;
             var total = tally.Suspect + tally.Other;
+            var trips = false;
             if (!tally.Tripped && tally.Suspect >= options.MisconfigurationMinAnswers && tally.Suspect >= options.MisconfigurationShare * total)
             {
-                tally.Tripped = true;
+                tally.Tripped = trips = true;
             }
 
             if (!tally.Tripped)
@@ -70,9 +71,28 @@ internal sealed class MisconfigurationGuard(DeliveryOptions options)
             }
 
             var reason = $"misconfiguration: {cause} ({tally.Suspect} of {total} answers since {tally.Since:u} were {dead.Reason})";
-            return new DeliveryOutcome.Misconfigured(dead.Status, dead.Reason, reason, tally.Since);
+            return new DeliveryOutcome.Misconfigured(dead.Status, dead.Reason, reason, tally.Since, IsTrip: trips);
         }
     }
+
+    /// <summary>
+    /// What one probe says about a BadDeviceToken trip: the same push to one affected token through the other APNs
+    /// environment. Accepted: the tokens are of that environment, for certain (and that notification was delivered).
+    /// </summary>
+    public static DeliveryOutcome.Misconfigured AfterProbe(DeliveryOutcome.Misconfigured trip, DeliveryOutcome probe, string otherEnvironment) => probe switch
+    {
+        DeliveryOutcome.Delivered delivered => trip with
+        {
+            DisabledReason = trip.DisabledReason.Replace("misconfiguration: probably ", "misconfiguration: confirmed ", StringComparison.Ordinal)
+                + $"; one affected token probed against the {otherEnvironment} environment was accepted",
+            DeliveredByProbe = delivered,
+        },
+        DeliveryOutcome.TokenDead => trip with
+        {
+            DisabledReason = trip.DisabledReason + $"; a probe of one affected token against the {otherEnvironment} environment was refused too (tokens of another app?)",
+        },
+        _ => trip, // the probe itself failed (network…): nothing learnt
+    };
 
     /// <summary>Forgets applications not heard from for a while (keeps the table as small as the active set).</summary>
     public void Forget(DateTimeOffset now)

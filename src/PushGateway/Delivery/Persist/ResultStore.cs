@@ -198,17 +198,27 @@ internal sealed class ResultStore(WorkerDatabase database)
     private static async Task DisableApplicationsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<DeliveryResult> mine,
         DateTimeOffset now, WriteSummary summary, List<OutboxEvent> events, CancellationToken cancellationToken)
     {
-        foreach (var disable in mine.Where(r => r.DisableApplication is not null).Select(r => r.DisableApplication!).DistinctBy(d => d.ApplicationId))
+        // One per application; a probe's verdict before the guard's "probably" of the same trip.
+        var disables = mine.Where(r => r.DisableApplication is not null).Select(r => r.DisableApplication!)
+            .OrderBy(d => d.Reason.StartsWith("misconfiguration: probably", StringComparison.Ordinal) ? 1 : 0)
+            .DistinctBy(d => d.ApplicationId);
+        foreach (var disable in disables)
         {
+            // A probe's verdict ("confirmed", or refused too) replaces the guard's "probably", which other answers of
+            // the same trip may have written first; the application was disabled once, so no second event.
             await using var command = new NpgsqlCommand("""
-                UPDATE applications SET enabled = false, disabled_at = @now, disabled_reason = @reason, updated_at = @now
-                WHERE id = @id AND enabled AND credentials_version = @version
+                UPDATE applications a SET enabled = false, disabled_at = CASE WHEN o.enabled THEN @now ELSE a.disabled_at END,
+                    disabled_reason = @reason, updated_at = @now
+                FROM (SELECT enabled, disabled_reason FROM applications WHERE id = @id FOR UPDATE) o
+                WHERE a.id = @id AND a.credentials_version = @version
+                  AND (o.enabled OR (o.disabled_reason LIKE 'misconfiguration: probably%' AND @reason NOT LIKE 'misconfiguration: probably%' AND @reason LIKE 'misconfiguration:%'))
+                RETURNING o.enabled
                 """, connection, transaction);
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
             command.Parameters.Add(new NpgsqlParameter<string>("reason", ProviderText.Clean(disable.Reason, ProviderText.MaxReason)!));
             command.Parameters.Add(new NpgsqlParameter<Guid>("id", disable.ApplicationId));
             command.Parameters.Add(new NpgsqlParameter<int>("version", disable.CredentialsVersion));
-            if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
+            if (await command.ExecuteScalarAsync(cancellationToken) is true)
             {
                 summary.ApplicationsDisabled.Add((disable.ApplicationId, disable.Reason));
                 if (disable.RestoreEndpointsSince is not null)
