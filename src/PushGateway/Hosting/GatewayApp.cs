@@ -120,6 +120,7 @@ internal static class GatewayApp
         app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new PerApplicationMetrics());
         app.MapOperations();
         app.MapProjects();
+        app.MapSnsCredentials();
         app.MapApplications();
         app.MapEndpoints();
         app.MapUsers();
