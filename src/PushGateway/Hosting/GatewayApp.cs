@@ -12,6 +12,7 @@ using PushGateway.Endpoints;
 using PushGateway.Events;
 using PushGateway.Messages;
 using PushGateway.Projects;
+using PushGateway.Sns;
 using PushGateway.Topics;
 using PushGateway.Users;
 
@@ -127,6 +128,7 @@ internal static class GatewayApp
         app.MapTopics();
         app.MapMessages();
         app.MapEvents();
+        app.MapSns();
 
         if (options.MigrateOnStart || local is not null)
         {
