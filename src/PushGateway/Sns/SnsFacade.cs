@@ -16,9 +16,9 @@ internal static partial class SnsFacade
 
     public static void MapSns(this IEndpointRouteBuilder routes)
     {
-        // Not under /v1: the API key middleware leaves it alone; SigV4 is this route's authentication.
+        // Not under /v1: the API key middleware leaves it alone; SigV4 is this route's authentication. Routing matches
+        // "/sns/" to this template too (a second template for it would be ambiguous).
         routes.MapMethods(Path, [HttpMethods.Get, HttpMethods.Post], HandleAsync).ExcludeFromDescription();
-        routes.MapMethods(Path + "/", [HttpMethods.Get, HttpMethods.Post], HandleAsync).ExcludeFromDescription();
     }
 
     private static async Task HandleAsync(HttpContext http)
