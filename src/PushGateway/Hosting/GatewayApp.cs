@@ -98,7 +98,7 @@ internal static class GatewayApp
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         });
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.MaxBytes);
+        builder.WebHost.ConfigureKestrel(RequestLimits.Configure);
         if (string.Equals(builder.Configuration[$"{GatewayOptions.SectionName}:LogFormat"], "json", StringComparison.OrdinalIgnoreCase))
         {
             // Structured logs: one JSON object per line (same as Logging__Console__FormatterName=json).
@@ -113,6 +113,7 @@ internal static class GatewayApp
                 : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
+        app.UseRequestLimits();
         app.UseRouting();
         app.UseApiKeyAuthentication();
         app.UseApplicationMetrics();
