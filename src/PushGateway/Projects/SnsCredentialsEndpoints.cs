@@ -21,8 +21,8 @@ internal static class SnsCredentialsEndpoints
 {
     public static void MapSnsCredentials(this IEndpointRouteBuilder routes)
     {
-        // No key kind declared: under /v1 that means any valid key; the handlers check a project key's own project.
-        var group = routes.MapGroup("/v1/projects/{projectId:guid}/sns-credentials").WithTags("SNS credentials");
+        // The admin key or a project key; the handlers check that a project key acts in its own project.
+        var group = routes.MapGroup("/v1/projects/{projectId:guid}/sns-credentials").WithTags("SNS credentials").RequireAdminOrProjectKey();
         group.MapPost("/", CreateAsync)
             .Accepts<CreateSnsCredentialRequest>("application/json")
             .Produces<SnsCredentialCreatedResponse>(StatusCodes.Status201Created)
