@@ -125,6 +125,7 @@ internal static class GatewayApp
         app.MapSnsCredentials();
         app.MapApplications();
         app.MapEndpoints();
+        app.MapEndpointTransfer();
         app.MapUsers();
         app.MapTopics();
         app.MapMessages();
