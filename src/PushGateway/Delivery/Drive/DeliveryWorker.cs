@@ -20,6 +20,7 @@ internal sealed class DeliveryWorker(
     ProviderClients clients,
     DeliverySignal signal,
     DeliveryMetrics metrics,
+    MisconfigurationGuard guard,
     IOptions<DeliveryOptions> optionsAccessor,
     TimeProvider time,
     ILogger<DeliveryWorker> logger) : BackgroundService
@@ -265,7 +266,9 @@ internal sealed class DeliveryWorker(
             }
 
             metrics.ProviderRequest(app.Sender.Provider, time.GetElapsedTime(started));
-            var result = OutcomeTable.Apply(delivery, app.Id, app.CredentialsVersion, outcome, message!.TtlSeconds, time.UtcNow(), Random.Shared.NextDouble(), _options);
+            var answeredAt = time.UtcNow();
+            outcome = guard.Review(app.Id, app.CredentialsVersion, outcome, answeredAt);
+            var result = OutcomeTable.Apply(delivery, app.Id, app.CredentialsVersion, outcome, message!.TtlSeconds, answeredAt, Random.Shared.NextDouble(), _options);
             result.Platform = app.Platform;
             result.AcceptedAt = message.CreatedAt;
             Post(result);
