@@ -140,3 +140,19 @@ public sealed class OutboxEvent
     public DateTimeOffset? CompletedAt { get; set; }
     public string? LastError { get; set; }
 }
+
+/// <summary>
+/// An access key pair for the SNS-compatible API (SigV4). The secret must be usable to recompute signatures, so it is
+/// stored encrypted (SecretBox), never hashed; it is shown to the caller once.
+/// </summary>
+public sealed class SnsCredential
+{
+    public Guid Id { get; set; }
+    public Guid ProjectId { get; set; }
+    /// <summary>The public half (20 upper-case letters and digits, like an AWS access key id).</summary>
+    public required string AccessKeyId { get; set; }
+    public required byte[] SecretCiphertext { get; set; }
+    public string? Name { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
+}

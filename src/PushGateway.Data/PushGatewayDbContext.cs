@@ -10,6 +10,7 @@ public sealed class PushGatewayDbContext(DbContextOptions<PushGatewayDbContext> 
 
     public DbSet<Project> Projects => Set<Project>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<SnsCredential> SnsCredentials => Set<SnsCredential>();
     public DbSet<Application> Applications => Set<Application>();
     public DbSet<PlatformEndpoint> Endpoints => Set<PlatformEndpoint>();
     public DbSet<Topic> Topics => Set<Topic>();

@@ -558,6 +558,53 @@ namespace PushGateway.Migrations.Migrations
                     b.ToTable("projects", (string)null);
                 });
 
+            modelBuilder.Entity("PushGateway.Data.SnsCredential", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AccessKeyId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("access_key_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("project_id");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_at");
+
+                    b.Property<byte[]>("SecretCiphertext")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("secret_ciphertext");
+
+                    b.HasKey("Id")
+                        .HasName("pk_sns_credentials");
+
+                    b.HasIndex("AccessKeyId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_sns_credentials_access_key_id");
+
+                    b.HasIndex("ProjectId")
+                        .HasDatabaseName("ix_sns_credentials_project_id");
+
+                    b.ToTable("sns_credentials", (string)null);
+                });
+
             modelBuilder.Entity("PushGateway.Data.Topic", b =>
                 {
                     b.Property<Guid>("Id")
@@ -676,6 +723,16 @@ namespace PushGateway.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_endpoints_projects_project_id");
+                });
+
+            modelBuilder.Entity("PushGateway.Data.SnsCredential", b =>
+                {
+                    b.HasOne("PushGateway.Data.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_sns_credentials_projects_project_id");
                 });
 
             modelBuilder.Entity("PushGateway.Data.Topic", b =>

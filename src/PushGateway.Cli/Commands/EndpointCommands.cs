@@ -67,7 +67,53 @@ internal static class EndpointCommands
             return ExitCodes.Success;
         });
 
-        return new Command("endpoint", "Endpoints (one device token under one application): project key.") { show, list, register };
+        var importApp = CommandTree.RequiredId("--app", "The application's id.");
+        var file = new Argument<FileInfo>("file") { Description = "NDJSON, one endpoint a line: {token, customUserData?, enabled?, userId?, topics?}." };
+        var events = new Option<string>("--events") { Description = "none (default) or created: an endpointCreated event for each endpoint created.", HelpName = "none|created" };
+        events.AcceptOnlyFromAmong("none", "created");
+        var import = new Command("import", "Import endpoints from an NDJSON file (SNS create semantics per line); progress on stderr. Project key.") { file, importApp, events };
+        host.SetAction(import, async (run, ct) =>
+        {
+            var path = run.Get(file);
+            await using var stream = path.OpenRead();
+            var size = Math.Max(1, stream.Length);
+            var query = run.Parse.GetValue(events) is { } e ? "?events=" + e : "";
+            var progress = new Progress(run.Err);
+            var summary = await run.Client.UploadNdjsonAsync($"v1/applications/{run.Get(importApp)}/endpoints/import{query}", stream,
+                sent => progress.Report($"sent {sent / (1024 * 1024)} MiB of {size / (1024 * 1024)} MiB ({sent * 100 / size}%)"), ct);
+            progress.Done();
+            run.Print(summary, s => Render.KeyValues(run.Out,
+            [
+                ("lines", Render.Text(s["lines"])), ("created", Render.Text(s["created"])), ("existing", Render.Text(s["existing"])),
+                ("conflicts", Render.Text(s["conflicts"])), ("invalid", Render.Text(s["invalid"])),
+            ]));
+            if (!run.Json && summary?["problems"] is JsonArray problems)
+            {
+                foreach (var problem in problems)
+                {
+                    run.Err.WriteLine($"line {Render.Text(problem!["line"])}: {Render.Text(problem["kind"])}: {Render.Text(problem["error"])}");
+                }
+            }
+
+            return ExitCodes.Success;
+        });
+
+        var exportApp = CommandTree.RequiredId("--app", "The application's id.");
+        var output = new Option<FileInfo>("--output") { Description = "Write to this file instead of stdout.", HelpName = "file" };
+        var export = new Command("export", "Export an application's endpoints as NDJSON (stdout or --output); progress on stderr. Project key.") { exportApp, output };
+        host.SetAction(export, async (run, ct) =>
+        {
+            var target = run.Parse.GetValue(output);
+            await using var stream = target is null ? Console.OpenStandardOutput() : target.Create();
+            var progress = new Progress(run.Err);
+            var lines = await run.Client.DownloadNdjsonAsync($"v1/applications/{run.Get(exportApp)}/endpoints/export", stream,
+                n => progress.Report($"{n} endpoints"), ct);
+            progress.Done();
+            run.Err.WriteLine($"exported {lines} endpoints");
+            return ExitCodes.Success;
+        });
+
+        return new Command("endpoint", "Endpoints (one device token under one application): project key.") { show, list, register, import, export };
     }
 
     public static void MoreNote(Invocation run, JsonNode page, string what)
@@ -98,5 +144,30 @@ internal static class EndpointCommands
         yield return ("createdAt", Render.Time(endpoint["createdAt"]));
         yield return ("updatedAt", Render.Time(endpoint["updatedAt"]));
         yield return ("tokenUpdatedAt", Render.Time(endpoint["tokenUpdatedAt"]));
+    }
+
+    /// <summary>One progress line on stderr, rewritten in place at most every 200 ms.</summary>
+    private sealed class Progress(TextWriter err)
+    {
+        private long _last = Environment.TickCount64 - 1000;
+        private string? _text;
+
+        public void Report(string text)
+        {
+            _text = text;
+            if (Environment.TickCount64 - _last >= 200)
+            {
+                _last = Environment.TickCount64;
+                err.Write("\r" + text);
+            }
+        }
+
+        public void Done()
+        {
+            if (_text is not null)
+            {
+                err.WriteLine("\r" + _text);
+            }
+        }
     }
 }

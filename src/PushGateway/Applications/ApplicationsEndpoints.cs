@@ -100,14 +100,24 @@ internal static class ApplicationsEndpoints
             return v.ToProblem();
         }
 
-        var now = time.UtcNow();
+        var application = NewApplication(scope.ProjectId, r.Name, r.Platform, r.Environment, credentials, secrets, time.UtcNow());
+        ApplyEvents(application, events, secrets);
+        db.Applications.Add(application);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/v1/applications/{application.Id}", ApplicationResponse.From(application));
+    }
+
+    /// <summary>A new application from validated input (shared with the SNS facade's CreatePlatformApplication).</summary>
+    internal static Application NewApplication(
+        Guid projectId, string name, string platform, string? environment, ValidatedCredentials credentials, SecretBox secrets, DateTimeOffset now)
+    {
         var application = new Application
         {
             Id = Guid.CreateVersion7(),
-            ProjectId = scope.ProjectId,
-            Name = r.Name.Trim(),
-            Platform = r.Platform,
-            Environment = r.Platform == Platforms.Apns ? r.Environment : null,
+            ProjectId = projectId,
+            Name = name.Trim(),
+            Platform = platform,
+            Environment = platform == Platforms.Apns ? environment : null,
             CredentialsType = credentials.Type,
             CredentialsInfo = credentials.Info.ToJsonString(),
             CredentialsCiphertext = [],
@@ -115,10 +125,7 @@ internal static class ApplicationsEndpoints
             UpdatedAt = now,
         };
         application.CredentialsCiphertext = secrets.SealString(credentials.Secret.ToJsonString(), SecretContext(application.Id));
-        ApplyEvents(application, events, secrets);
-        db.Applications.Add(application);
-        await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/v1/applications/{application.Id}", ApplicationResponse.From(application));
+        return application;
     }
 
     private static async Task<IResult> ListAsync(ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
@@ -201,12 +208,7 @@ internal static class ApplicationsEndpoints
 
         if (credentials is not null)
         {
-            app.CredentialsType = credentials.Type;
-            app.CredentialsInfo = credentials.Info.ToJsonString();
-            app.CredentialsCiphertext = secrets.SealString(credentials.Secret.ToJsonString(), SecretContext(app.Id));
-            app.CredentialsVersion++;
-            // New credentials are the fix for a credential failure: the application sends again.
-            Enable(app);
+            ApplyCredentials(app, credentials, secrets);
         }
 
         if (r.Events.IsSet)
@@ -216,18 +218,41 @@ internal static class ApplicationsEndpoints
 
         if (r.Enabled is { IsSet: true, Value: { } enabled })
         {
-            if (enabled)
-            {
-                Enable(app);
-            }
-            else if (app.Enabled)
-            {
-                app.Enabled = false;
-                app.DisabledAt = now;
-                app.DisabledReason = "manual";
-            }
+            SetEnabled(app, enabled, now);
         }
 
+        await SaveChangesAsync(db, app, now, deliverySignal, cancellationToken);
+        return TypedResults.Ok(ApplicationResponse.From(app));
+    }
+
+    /// <summary>Rotates the credentials. New credentials are the fix for a credential failure: the application sends again.</summary>
+    internal static void ApplyCredentials(Application app, ValidatedCredentials credentials, SecretBox secrets)
+    {
+        app.CredentialsType = credentials.Type;
+        app.CredentialsInfo = credentials.Info.ToJsonString();
+        app.CredentialsCiphertext = secrets.SealString(credentials.Secret.ToJsonString(), SecretContext(app.Id));
+        app.CredentialsVersion++;
+        Enable(app);
+    }
+
+    internal static void SetEnabled(Application app, bool enabled, DateTimeOffset now)
+    {
+        if (enabled)
+        {
+            Enable(app);
+        }
+        else if (app.Enabled)
+        {
+            app.Enabled = false;
+            app.DisabledAt = now;
+            app.DisabledReason = "manual";
+        }
+    }
+
+    /// <summary>Saves a tracked, changed application; an enabled one gets its held deliveries released at once.</summary>
+    internal static async Task SaveChangesAsync(
+        PushGatewayDbContext db, Application app, DateTimeOffset now, Messages.DeliverySignal deliverySignal, CancellationToken cancellationToken)
+    {
         app.UpdatedAt = now;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
@@ -244,7 +269,6 @@ internal static class ApplicationsEndpoints
         }
 
         deliverySignal.Notify();
-        return TypedResults.Ok(ApplicationResponse.From(app));
     }
 
     private static async Task<IResult> DeleteAsync(Guid appId, ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)

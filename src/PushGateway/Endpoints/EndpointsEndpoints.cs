@@ -277,7 +277,7 @@ internal static class EndpointsEndpoints
 
     private static IResult NotFound(Guid endpointId) => Problems.NotFound($"Endpoint {endpointId} does not exist.");
 
-    private static string CheckToken(string platform, string? token, Validation v)
+    internal static string CheckToken(string platform, string? token, Validation v)
     {
         if (!Tokens.TryNormalize(platform, token, out var normalized, out var error))
         {
@@ -287,7 +287,7 @@ internal static class EndpointsEndpoints
         return normalized;
     }
 
-    private static void CheckAttributes(Optional<string> customUserData, Optional<string> userId, Validation v)
+    internal static void CheckAttributes(Optional<string> customUserData, Optional<string> userId, Validation v)
     {
         if (customUserData is { IsSet: true, Value: { } data })
         {

@@ -16,6 +16,8 @@ internal enum KeyKind
 {
     Admin,
     Project,
+    /// <summary>The admin key or a project key, declared on purpose (the handler checks a project key's own project).</summary>
+    AdminOrProject,
     Any,
 }
 
@@ -42,6 +44,9 @@ internal static class ApiKeyAuth
 
     public static TBuilder RequireProjectKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new RequiredKey(KeyKind.Project));
+
+    public static TBuilder RequireAdminOrProjectKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RequiredKey(KeyKind.AdminOrProject));
 
     /// <summary>A new random project key: shown to the caller once, stored only as <see cref="Hash"/>.</summary>
     public static string NewKey() => KeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));

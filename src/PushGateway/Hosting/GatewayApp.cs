@@ -12,6 +12,7 @@ using PushGateway.Endpoints;
 using PushGateway.Events;
 using PushGateway.Messages;
 using PushGateway.Projects;
+using PushGateway.Sns;
 using PushGateway.Topics;
 using PushGateway.Users;
 
@@ -125,12 +126,15 @@ internal static class GatewayApp
         app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new PerApplicationMetrics());
         app.MapOperations();
         app.MapProjects();
+        app.MapSnsCredentials();
         app.MapApplications();
         app.MapEndpoints();
+        app.MapEndpointTransfer();
         app.MapUsers();
         app.MapTopics();
         app.MapMessages();
         app.MapEvents();
+        app.MapSns();
 
         if (options.MigrateOnStart || local is not null)
         {
@@ -169,7 +173,7 @@ internal static class GatewayApp
         if (undecryptable > 0)
         {
             throw new GatewayStartupException(
-                $"{undecryptable} application(s) have secrets (provider credentials or webhook secrets) encrypted under a key that is not configured " +
+                $"{undecryptable} application(s) or SNS access key(s) have secrets (provider credentials, webhook secrets, SNS secret keys) encrypted under a key that is not configured " +
                 "(key id " + Convert.ToHexStringLower(secrets.CurrentKeyId) + " is the current one). Set PushGateway__EncryptionKey to the key they were " +
                 "encrypted with, or keep it and add the old key to PushGateway__PreviousEncryptionKeys (comma-separated) so they are re-encrypted. " +
                 "No application was changed.");

@@ -32,7 +32,7 @@ internal sealed partial class SecretReencryption(NpgsqlDataSource dataSource, Se
         }
     }
 
-    /// <summary>One full pass; returns how many applications were re-encrypted and how many could not be opened.</summary>
+    /// <summary>One full pass (applications, then SNS secrets); returns how many rows were re-encrypted and how many could not be opened.</summary>
     public async Task<(int Reencrypted, int Skipped)> RunAsync(CancellationToken cancellationToken)
     {
         var prefix = secrets.CurrentPrefix;
@@ -65,7 +65,8 @@ internal sealed partial class SecretReencryption(NpgsqlDataSource dataSource, Se
 
             if (rows.Count == 0)
             {
-                return (reencrypted, skipped);
+                var sns = await Sns.SnsSecretReencryption.RunAsync(dataSource, secrets, cancellationToken);
+                return (reencrypted + sns.Reencrypted, skipped + sns.Skipped);
             }
 
             foreach (var (id, credentials, events) in rows)
@@ -118,7 +119,7 @@ internal sealed partial class SecretReencryption(NpgsqlDataSource dataSource, Se
             }
         }
 
-        return count;
+        return count + await Sns.SnsSecretReencryption.CountUndecryptableAsync(dataSource, secrets, cancellationToken);
     }
 
     [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Re-encrypted the secrets of {Count} applications under the current encryption key ({Skipped} could not be opened and were left as they are)")]

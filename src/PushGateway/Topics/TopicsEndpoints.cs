@@ -52,15 +52,10 @@ internal static partial class TopicsEndpoints
             return Problems.Validation("name", "1 to 256 characters of A-Z, a-z, 0-9, '_' and '-'.");
         }
 
-        var now = time.UtcNow();
-        var inserted = await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO topics (id, project_id, name, created_at) VALUES ({Guid.CreateVersion7()}, {scope.ProjectId}, {name}, {now})
-            ON CONFLICT (project_id, name) DO NOTHING
-            """, cancellationToken);
-        var topic = await db.Topics.AsNoTracking().FirstAsync(t => t.ProjectId == scope.ProjectId && t.Name == name, cancellationToken);
-        var count = inserted == 1 ? 0 : await db.TopicSubscriptions.LongCountAsync(s => s.TopicId == topic.Id, cancellationToken);
+        var (topic, created) = await TopicStore.EnsureAsync(db, scope.ProjectId, name, time.UtcNow(), cancellationToken);
+        var count = created ? 0 : await db.TopicSubscriptions.LongCountAsync(s => s.TopicId == topic.Id, cancellationToken);
         var response = new TopicResponse(topic.Name, topic.CreatedAt, count);
-        return inserted == 1 ? TypedResults.Created($"/v1/topics/{name}", response) : TypedResults.Ok(response);
+        return created ? TypedResults.Created($"/v1/topics/{name}", response) : TypedResults.Ok(response);
     }
 
     private static async Task<IResult> GetAsync(string name, ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
@@ -77,10 +72,8 @@ internal static partial class TopicsEndpoints
 
     private static async Task<IResult> DeleteAsync(string name, ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
     {
-        var deleted = IsValidName(name)
-            ? await db.Topics.Where(t => t.ProjectId == scope.ProjectId && t.Name == name).ExecuteDeleteAsync(cancellationToken)
-            : 0;
-        return deleted == 0 ? NotFound(name) : TypedResults.NoContent();
+        var deleted = await TopicStore.DeleteAsync(db, scope.ProjectId, name, cancellationToken);
+        return deleted ? TypedResults.NoContent() : NotFound(name);
     }
 
     private static async Task<IResult> SubscribeAsync(string name, Guid endpointId, ProjectScope scope, PushGatewayDbContext db, TimeProvider time, CancellationToken cancellationToken)
@@ -91,14 +84,7 @@ internal static partial class TopicsEndpoints
             return NotFound(name);
         }
 
-        // The endpoint must belong to the same project; the insert only happens when it does.
-        var now = time.UtcNow();
-        var rows = await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO topic_subscriptions (topic_id, endpoint_id, created_at)
-            SELECT {topic.Id}, e.id, {now} FROM endpoints e WHERE e.id = {endpointId} AND e.project_id = {scope.ProjectId}
-            ON CONFLICT DO NOTHING
-            """, cancellationToken);
-        if (rows == 0 && !await db.Endpoints.AnyAsync(e => e.Id == endpointId && e.ProjectId == scope.ProjectId, cancellationToken))
+        if (!await TopicStore.SubscribeAsync(db, scope.ProjectId, topic.Id, endpointId, time.UtcNow(), cancellationToken))
         {
             return Problems.NotFound($"Endpoint {endpointId} does not exist.");
         }
@@ -114,7 +100,7 @@ internal static partial class TopicsEndpoints
             return NotFound(name);
         }
 
-        await db.TopicSubscriptions.Where(s => s.TopicId == topic.Id && s.EndpointId == endpointId).ExecuteDeleteAsync(cancellationToken);
+        await TopicStore.UnsubscribeAsync(db, topic.Id, endpointId, cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -149,9 +135,7 @@ internal static partial class TopicsEndpoints
     }
 
     private static Task<Topic?> FindAsync(PushGatewayDbContext db, ProjectScope scope, string name, CancellationToken cancellationToken) =>
-        IsValidName(name)
-            ? db.Topics.AsNoTracking().FirstOrDefaultAsync(t => t.ProjectId == scope.ProjectId && t.Name == name, cancellationToken)
-            : Task.FromResult<Topic?>(null);
+        TopicStore.FindAsync(db, scope.ProjectId, name, cancellationToken);
 
     private static IResult NotFound(string name) => Problems.NotFound($"Topic '{name}' does not exist.");
 }

@@ -65,7 +65,7 @@ public sealed class DefaultKeyRequirementTests(DefaultKeyRequirementTests.ExtraR
         {
             var path = new PathString("/" + endpoint.RoutePattern.RawText!.TrimStart('/'));
             Assert.True(ApiKeyAuth.RequiredFor(endpoint, path) is not null, $"{endpoint.DisplayName} is public");
-            Assert.True(endpoint.Metadata.GetMetadata<RequiredKey>()?.Kind is KeyKind.Admin or KeyKind.Project, $"{endpoint.DisplayName} does not say which key it needs");
+            Assert.True(endpoint.Metadata.GetMetadata<RequiredKey>()?.Kind is KeyKind.Admin or KeyKind.Project or KeyKind.AdminOrProject, $"{endpoint.DisplayName} does not say which key it needs");
         }
     }
 }
