@@ -14,6 +14,7 @@ using PushGateway.Messages;
 using PushGateway.Projects;
 using PushGateway.Topics;
 using PushGateway.Users;
+using PushGateway.WebConsole;
 
 namespace PushGateway.Hosting;
 
@@ -79,6 +80,7 @@ internal static class GatewayApp
         }
         builder.Services.AddHostedService<SecretReencryption>();
         builder.Services.AddEvents(builder.Configuration);
+        builder.Services.AddConsole();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemTypes.Customize);
         builder.Services.AddOpenApi(o =>
         {
@@ -115,6 +117,7 @@ internal static class GatewayApp
         app.UseRouting();
         app.UseApiKeyAuthentication();
         app.UseApplicationMetrics();
+        app.UseConsole();
 
         app.MapOpenApi();
         app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new PerApplicationMetrics());
@@ -126,6 +129,7 @@ internal static class GatewayApp
         app.MapTopics();
         app.MapMessages();
         app.MapEvents();
+        app.MapConsole();
 
         if (options.MigrateOnStart || local is not null)
         {
