@@ -37,7 +37,7 @@ internal static partial class TopicsEndpoints
             .WithSummary("List a topic's subscriptions (keyset pagination by endpoint id).");
     }
 
-    internal static async Task<IResult> ListAsync(ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
     {
         var topics = await db.Topics.AsNoTracking().Where(t => t.ProjectId == scope.ProjectId).OrderBy(t => t.Name)
             .Select(t => new TopicResponse(t.Name, t.CreatedAt, db.TopicSubscriptions.LongCount(s => s.TopicId == t.Id)))
