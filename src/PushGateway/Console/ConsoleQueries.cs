@@ -65,28 +65,35 @@ internal sealed class ConsoleQueries(NpgsqlDataSource dataSource)
         return hits;
     }
 
-    /// <summary>Pending and held deliveries per application, and how long the oldest due one has waited (the partial queue indexes).</summary>
+    /// <summary>Counts above this are shown as "at least": counting stops there, so a deep queue costs no more.</summary>
+    public const int QueueCountCap = 10_000;
+
+    /// <summary>The most recent messages of the hour the chart looks at, and how many deliveries of each it reads at most.</summary>
+    public const int ChartMessages = 100;
+    public const int ChartSamplePerMessage = 500;
+
+    /// <summary>
+    /// Pending and held deliveries per application (each count stops at <see cref="QueueCountCap"/>) and how long the
+    /// oldest due one has waited: the partial queue indexes ix_deliveries_due and ix_deliveries_held, read a bounded amount.
+    /// </summary>
     public async Task<IReadOnlyDictionary<Guid, ApplicationQueue>> QueuesAsync(IReadOnlyCollection<Guid> applicationIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var queues = new Dictionary<Guid, ApplicationQueue>();
-        if (applicationIds.Count == 0)
+        foreach (var applicationId in applicationIds)
         {
-            return queues;
-        }
-
-        await using var command = dataSource.CreateCommand("""
-            SELECT application_id, count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'held'),
-                   min(next_attempt_at) FILTER (WHERE state = 'pending' AND next_attempt_at <= @now)
-            FROM deliveries WHERE (state = 'pending' OR state = 'held') AND application_id = ANY(@apps)
-            GROUP BY application_id
-            """);
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("apps", applicationIds.ToArray()));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var oldest = reader.IsDBNull(3) ? 0 : Math.Max(0, (now - reader.GetFieldValue<DateTimeOffset>(3)).TotalSeconds);
-            queues[reader.GetGuid(0)] = new ApplicationQueue(reader.GetInt64(1), reader.GetInt64(2), oldest);
+            await using var command = dataSource.CreateCommand("""
+                SELECT (SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'pending' AND application_id = @a LIMIT @cap) p),
+                       (SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'held' AND application_id = @a LIMIT @cap) h),
+                       (SELECT next_attempt_at FROM deliveries WHERE state = 'pending' AND next_attempt_at <= @now AND application_id = @a
+                        ORDER BY next_attempt_at, id LIMIT 1)
+                """);
+            command.Parameters.Add(new NpgsqlParameter<Guid>("a", applicationId));
+            command.Parameters.Add(new NpgsqlParameter<int>("cap", QueueCountCap));
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var oldest = reader.IsDBNull(2) ? 0 : Math.Max(0, (now - reader.GetFieldValue<DateTimeOffset>(2)).TotalSeconds);
+            queues[applicationId] = new ApplicationQueue(reader.GetInt64(0), reader.GetInt64(1), oldest);
         }
 
         return queues;
@@ -94,8 +101,9 @@ internal sealed class ConsoleQueries(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Deliveries of the messages sent in the last hour, by outcome, in 5-minute buckets of sending time. Messages have
-    /// time-ordered ids (UUIDv7), so "the last hour" is a range of ix_messages_project_id_id, and each message's
-    /// deliveries a primary-key range.
+    /// time-ordered ids (UUIDv7), so "the last hour" is a range of ix_messages_project_id_id; of each of the latest
+    /// <see cref="ChartMessages"/> messages at most <see cref="ChartSamplePerMessage"/> deliveries are read by primary
+    /// key, evenly spaced over its id range, and counted for the ones they stand for (exact for smaller messages).
     /// </summary>
     public async Task<IReadOnlyList<OutcomeBucket>> LastHourAsync(Guid projectId, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -103,15 +111,23 @@ internal sealed class ConsoleQueries(NpgsqlDataSource dataSource)
         var start = new DateTimeOffset(since.Ticks - since.Ticks % TimeSpan.FromMinutes(5).Ticks, TimeSpan.Zero);
         var buckets = new Dictionary<long, long[]>();
         await using (var command = dataSource.CreateCommand("""
-            SELECT floor(extract(epoch FROM m.created_at - @start) / 300)::bigint AS bucket, d.state, count(*)
-            FROM messages m JOIN deliveries d ON d.id BETWEEN m.first_delivery_id AND m.last_delivery_id AND d.message_id = m.id
-            WHERE m.project_id = @p AND m.id >= @lowest AND m.created_at >= @start
+            WITH m AS (
+                SELECT id, created_at, first_delivery_id AS f, last_delivery_id AS l,
+                       greatest(1, (last_delivery_id - first_delivery_id + 1) / @sample) AS step
+                FROM messages
+                WHERE project_id = @p AND id >= @lowest AND created_at >= @start AND first_delivery_id IS NOT NULL
+                ORDER BY id DESC LIMIT @messages)
+            SELECT floor(extract(epoch FROM m.created_at - @start) / 300)::bigint, d.state, sum(m.step)::bigint
+            FROM m CROSS JOIN LATERAL generate_series(m.f, m.l, m.step) s(id)
+            JOIN deliveries d ON d.id = s.id AND d.message_id = m.id
             GROUP BY 1, 2
             """))
         {
             command.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
             command.Parameters.Add(new NpgsqlParameter<Guid>("lowest", LowestVersion7(start)));
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("start", start));
+            command.Parameters.Add(new NpgsqlParameter<long>("sample", ChartSamplePerMessage));
+            command.Parameters.Add(new NpgsqlParameter<int>("messages", ChartMessages));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {

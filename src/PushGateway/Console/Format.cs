@@ -9,6 +9,10 @@ internal static class Format
 
     public static string Time(DateTimeOffset? time) => time is { } t ? Time(t) : "—";
 
+    /// <summary>A count that stopped at <paramref name="cap"/>: "10,000+".</summary>
+    public static string Count(long count, int cap) =>
+        count >= cap ? cap.ToString("N0", CultureInfo.InvariantCulture) + "+" : count.ToString("N0", CultureInfo.InvariantCulture);
+
     public static string Age(double seconds) => seconds switch
     {
         <= 0 => "—",

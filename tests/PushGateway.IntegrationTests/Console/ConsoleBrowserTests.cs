@@ -71,18 +71,23 @@ public sealed class ConsoleBrowserTests(ConsoleGateway gateway, Browser browser)
         await Assertions.Expect(page.Locator(".facts")).ToContainTextAsync("alice");
         await CheckPageAsync(page);
 
-        // Send a test push from the endpoint page and watch it become delivered (the page updates itself).
+        // Send a test push from the endpoint page and watch it become delivered: the first attempt gets a 503 with
+        // Retry-After, so the page is rendered while the delivery is pending and must update itself.
+        gateway.Simulator.State.SetTokenBehavior(token, new TokenBehavior { Preset = TokenPresets.ServiceUnavailable, RetryAfter = 2, Times = 1 });
         await page.GetByRole(AriaRole.Link, new() { Name = "Send test push" }).Last.ClickAsync();
         await Assertions.Expect(page.GetByLabel("Endpoint id, user id or topic name")).ToHaveValueAsync(endpoint.ToString());
         await CheckPageAsync(page);
         await page.GetByLabel("Title").FillAsync("Hello from the console");
         await page.Locator("form.stacked").GetByRole(AriaRole.Button, new() { Name = "Send test push" }).ClickAsync();
         await page.WaitForURLAsync(new Regex("/console/messages/[0-9a-f-]{36}$"));
+        await Assertions.Expect(page.Locator("#message-live[data-live]")).ToHaveCountAsync(1);
+        Assert.NotEqual("completed", await page.Locator("#message-status").TextContentAsync());
         await Assertions.Expect(page.Locator("#message-status")).ToHaveTextAsync("completed", new() { Timeout = 20_000 });
         await Assertions.Expect(page.Locator(".delivery-state").First).ToHaveTextAsync("delivered");
         await CheckPageAsync(page);
-        var received = Assert.Single(gateway.Simulator.State.GetReceived("apns", token).Items);
-        Assert.Contains("Hello from the console", received.Body!.Value.GetRawText(), StringComparison.Ordinal);
+        await Assertions.Expect(page.Locator("#message-live[data-live]")).ToHaveCountAsync(0);
+        var received = gateway.Simulator.State.GetReceived("apns", token).Items;
+        Assert.Contains("Hello from the console", received[^1].Body!.Value.GetRawText(), StringComparison.Ordinal);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "console-message.png"), FullPage = true });
 
         // The messages lookup finds it again.
