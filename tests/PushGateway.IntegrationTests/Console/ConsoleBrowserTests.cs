@@ -80,12 +80,12 @@ public sealed class ConsoleBrowserTests(ConsoleGateway gateway, Browser browser)
         await page.GetByLabel("Title").FillAsync("Hello from the console");
         await page.Locator("form.stacked").GetByRole(AriaRole.Button, new() { Name = "Send test push" }).ClickAsync();
         await page.WaitForURLAsync(new Regex("/console/messages/[0-9a-f-]{36}$"));
-        await Assertions.Expect(page.Locator("#message-live[data-live]")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#message-live.live")).ToHaveCountAsync(1);
         Assert.NotEqual("completed", await page.Locator("#message-status").TextContentAsync());
         await Assertions.Expect(page.Locator("#message-status")).ToHaveTextAsync("completed", new() { Timeout = 20_000 });
         await Assertions.Expect(page.Locator(".delivery-state").First).ToHaveTextAsync("delivered");
         await CheckPageAsync(page);
-        await Assertions.Expect(page.Locator("#message-live[data-live]")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#message-live.live")).ToHaveCountAsync(0);
         var received = gateway.Simulator.State.GetReceived("apns", token).Items;
         Assert.Contains("Hello from the console", received[^1].Body!.Value.GetRawText(), StringComparison.Ordinal);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "console-message.png"), FullPage = true });

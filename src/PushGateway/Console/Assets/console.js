@@ -1,5 +1,6 @@
-// Live updates without inline script: a section marked data-live is fetched again every second (same URL, same
-// session) and replaced, until the server renders it without data-live (the message is final).
+// Live updates without inline script: a section with class "live" is fetched again every second (same URL, same
+// session) and replaced, until the server renders it without that class (the message is final). A class rather than a
+// data- attribute: Razor always writes data- attributes, even for a null value.
 (function () {
   "use strict";
   function refresh(section) {
@@ -10,12 +11,12 @@
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(section.id);
         if (!fresh) { return; }
         section.replaceWith(fresh);
-        if (fresh.hasAttribute("data-live")) { schedule(fresh); }
+        if (fresh.classList.contains("live")) { schedule(fresh); }
       })
       .catch(function () { schedule(section); });
   }
   function schedule(section) { window.setTimeout(function () { refresh(section); }, 1000); }
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("[data-live]").forEach(schedule);
+    document.querySelectorAll(".live").forEach(schedule);
   });
 })();
