@@ -32,13 +32,22 @@ internal static class DeliveryBenchmark
         var root = Path.Combine(Path.GetTempPath(), "pushgateway-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Console.WriteLine($"PushGateway delivery benchmark: fan-out {fanOut:N0}, batch route {batchMessages:N0} messages; data in {root}");
 
-        await using var postgres = await LocalPostgres.StartAsync(root, new Dictionary<string, string>
+        var serverSettings = new Dictionary<string, string>
         {
             ["shared_buffers"] = "256MB",
             ["max_wal_size"] = "2GB",
             ["checkpoint_timeout"] = "15min",
             ["shared_preload_libraries"] = "pg_stat_statements",
-        }, stopOnDispose: true, log: Console.WriteLine, CancellationToken.None);
+        };
+
+        // Extra server settings for experiments: BENCH_PG_SETTINGS="shared_preload_libraries=pg_stat_statements,auto_explain;auto_explain.log_min_duration=100".
+        foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_PG_SETTINGS") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var at = pair.IndexOf('=', StringComparison.Ordinal);
+            serverSettings[pair[..at].Trim()] = pair[(at + 1)..].Trim();
+        }
+
+        await using var postgres = await LocalPostgres.StartAsync(root, serverSettings, stopOnDispose: true, log: Console.WriteLine, CancellationToken.None);
         try
         {
             await postgres.EnsureDatabaseAsync("bench", CancellationToken.None);

@@ -104,8 +104,10 @@ public static class EventTypes
     public const string EndpointUpdated = "endpointUpdated";
     public const string EndpointDeleted = "endpointDeleted";
     public const string DeliveryFailure = "deliveryFailure";
+    /// <summary>An application event: the gateway disabled the application (the misconfiguration guard tripped).</summary>
+    public const string ApplicationDisabled = "applicationDisabled";
 
-    public static readonly string[] All = [EndpointCreated, EndpointUpdated, EndpointDeleted, DeliveryFailure];
+    public static readonly string[] All = [EndpointCreated, EndpointUpdated, EndpointDeleted, DeliveryFailure, ApplicationDisabled];
 }
 
 public static class EventStates

@@ -195,6 +195,8 @@ internal static class ApplicationsEndpoints
         {
             app.Environment = r.Environment.Value;
             app.CredentialsVersion++;
+            // The fix for sandbox tokens sent to production (or the reverse): the application sends again.
+            Enable(app);
         }
 
         if (credentials is not null)

@@ -27,6 +27,13 @@ internal static partial class DeliveryLog
     [LoggerMessage(EventId = 2020, Level = LogLevel.Warning, Message = "Application {ApplicationId} disabled after a credential failure: {Reason}; its deliveries are held until it is fixed")]
     public static partial void ApplicationDisabled(this ILogger logger, Guid applicationId, string reason);
 
+    [LoggerMessage(EventId = 2022, Level = LogLevel.Warning,
+        Message = "Application {ApplicationId}: dead-token answers en masse look like a misconfiguration; the application is disabled instead of its endpoints ({Restored} endpoint(s) restored in this write)")]
+    public static partial void MisconfigurationGuardTripped(this ILogger logger, Guid applicationId, int restored);
+
+    [LoggerMessage(EventId = 2023, Level = LogLevel.Information, Message = "Disabled {Count} {Platform} endpoint(s) whose token went stale (not confirmed by the app within the StaleTokens limit)")]
+    public static partial void StaleEndpointsDisabled(this ILogger logger, int count, string platform);
+
     [LoggerMessage(EventId = 2021, Level = LogLevel.Warning, Message = "Stored credentials of application {ApplicationId} cannot be used ({Error})")]
     public static partial void CredentialsUnusable(this ILogger logger, Guid applicationId, string error);
 

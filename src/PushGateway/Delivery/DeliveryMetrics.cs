@@ -13,6 +13,8 @@ internal sealed class DeliveryMetrics : IDisposable
     private readonly Counter<long> _retries;
     private readonly Counter<long> _endpointsDisabled;
     private readonly Counter<long> _applicationsDisabled;
+    private readonly Counter<long> _guardTrips;
+    private readonly Counter<long> _endpointsRestored;
     private readonly Counter<long> _unrecorded;
     private readonly Histogram<double> _endToEnd;
     private readonly Histogram<double> _providerDuration;
@@ -24,6 +26,10 @@ internal sealed class DeliveryMetrics : IDisposable
         _retries = _meter.CreateCounter<long>("pushgateway.delivery.retries", description: "Attempts that will be retried later.");
         _endpointsDisabled = _meter.CreateCounter<long>("pushgateway.endpoints.disabled", description: "Endpoints disabled because the provider said the token is dead.");
         _applicationsDisabled = _meter.CreateCounter<long>("pushgateway.applications.disabled", description: "Applications disabled by a credential failure.");
+        _guardTrips = _meter.CreateCounter<long>("pushgateway.misconfiguration.trips",
+            description: "Times the misconfiguration guard blamed an application (dead-token answers en masse) and disabled it instead of its endpoints.");
+        _endpointsRestored = _meter.CreateCounter<long>("pushgateway.endpoints.restored",
+            description: "Endpoints enabled again by the misconfiguration guard (disabled by answers it then blamed on the application).");
         _unrecorded = _meter.CreateCounter<long>("pushgateway.delivery.result.write.failures",
             description: "Delivery results the database refused even on their own; each such delivery is parked (due again after a backoff). Alert on any.");
         _endToEnd = _meter.CreateHistogram<double>("pushgateway.delivery.latency", unit: "s",
@@ -62,6 +68,10 @@ internal sealed class DeliveryMetrics : IDisposable
         _endpointsDisabled.Add(1, new KeyValuePair<string, object?>("reason", reason.Split(' ', 2)[0]));
 
     public void ApplicationDisabled() => _applicationsDisabled.Add(1);
+
+    public void GuardTripped() => _guardTrips.Add(1);
+
+    public void EndpointsRestored(int count) => _endpointsRestored.Add(count);
 
     public void ResultUnrecorded() => _unrecorded.Add(1);
 

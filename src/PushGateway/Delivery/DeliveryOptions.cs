@@ -71,6 +71,22 @@ internal sealed class DeliveryOptions : IValidatableObject
     /// </summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The misconfiguration guard: this many answers of the kinds a configuration mistake produces (APNs
+    /// BadDeviceToken / DeviceTokenNotForTopic, FCM SENDER_ID_MISMATCH / invalid-token INVALID_ARGUMENT) for one
+    /// application within <see cref="MisconfigurationWindow"/>, making up at least <see cref="MisconfigurationShare"/>
+    /// of its answers there, blame the application instead of its devices. 0 turns the guard off.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int MisconfigurationMinAnswers { get; set; } = 20;
+
+    /// <summary>The share of the application's answers in the window that must be of those kinds (0..1).</summary>
+    [Range(0.0, 1.0)]
+    public double MisconfigurationShare { get; set; } = 0.8;
+
+    /// <summary>How far back the guard counts (a window that starts with the first answer counted).</summary>
+    public TimeSpan MisconfigurationWindow { get; set; } = TimeSpan.FromMinutes(10);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (LeaseDuration < RequestTimeout + TimeSpan.FromSeconds(5))

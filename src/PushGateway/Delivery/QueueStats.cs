@@ -28,6 +28,9 @@ internal sealed record QueueSnapshot(
     public IReadOnlyList<CertificateExpiry> ExpiringCertificates =>
         Certificates.Where(c => c.SecondsLeft < ExpiryWarning.TotalSeconds).ToList();
 
+    /// <summary>Applications the misconfiguration guard disabled (their reason says so).</summary>
+    public int MisconfiguredApplicationCount => DisabledApplications.Count(a => a.Reason?.StartsWith("misconfiguration:", StringComparison.Ordinal) == true);
+
     /// <summary>The certificate that expires first, over every tenant: null when there is no certificate application.</summary>
     public double? SoonestCertificateExpirySeconds => Certificates.Count == 0 ? null : Certificates.Min(c => c.SecondsLeft);
 }
@@ -59,7 +62,9 @@ internal sealed class QueueStats : BackgroundService
         _meter.CreateObservableGauge("pushgateway.queue.oldest_due_age", () => Current.OldestDueSeconds, unit: "s",
             description: "How long the oldest due pending delivery has been waiting to be sent.");
         _meter.CreateObservableGauge("pushgateway.applications.disabled_current", () => (long)Current.DisabledApplications.Count,
-            description: "Applications currently disabled (credential failure or by hand).");
+            description: "Applications currently disabled (credential failure, misconfiguration guard or by hand).");
+        _meter.CreateObservableGauge("pushgateway.applications.misconfigured_current", () => (long)Current.MisconfiguredApplicationCount,
+            description: "Applications currently disabled by the misconfiguration guard (dead-token answers en masse).");
         // Aggregates only: the meter is what an unauthenticated scrape of /metrics shows, so nothing here may name a
         // tenant's application. The per-application series (pushgateway_apns_certificate_expiry_seconds with its
         // application labels) is written from Current by ApplicationMetrics, for the admin key only.

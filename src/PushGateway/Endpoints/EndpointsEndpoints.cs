@@ -52,7 +52,7 @@ internal static class EndpointsEndpoints
             .WithSummary("Register on app launch: make sure the endpoint exists, carries the newest token, is enabled and bound to the right user.");
         apps.MapGet("/endpoints", ListAsync)
             .Produces<EndpointPage>()
-            .WithSummary("List an application's endpoints (keyset pagination; filters enabled, userId).");
+            .WithSummary("List an application's endpoints (keyset pagination; filters enabled, userId, stale).");
 
         var endpoints = routes.MapGroup("/v1/endpoints").WithTags("Endpoints").RequireProjectKey();
         endpoints.MapGet("/{endpointId:guid}", GetAsync).Produces<EndpointResponse>().WithSummary("Get an endpoint (SNS GetEndpointAttributes).");
@@ -137,10 +137,24 @@ internal static class EndpointsEndpoints
     }
 
     private static async Task<IResult> ListAsync(
-        Guid appId, ProjectScope scope, PushGatewayDbContext db, string? enabled, string? userId, string? limit, string? cursor, CancellationToken cancellationToken)
+        Guid appId, ProjectScope scope, PushGatewayDbContext db, string? enabled, string? userId, string? stale, string? limit, string? cursor,
+        Microsoft.Extensions.Options.IOptions<Delivery.StaleTokenOptions> staleOptions, TimeProvider time, CancellationToken cancellationToken)
     {
         var v = new Validation();
         Cursor.TryReadPage(limit, cursor, 100, 1000, v, out var take, out var after);
+        bool? staleFilter = null;
+        if (stale is not null)
+        {
+            if (bool.TryParse(stale, out var parsed))
+            {
+                staleFilter = parsed;
+            }
+            else
+            {
+                v.Add("stale", "Must be true or false.");
+            }
+        }
+
         bool? enabledFilter = null;
         if (enabled is not null)
         {
@@ -164,7 +178,7 @@ internal static class EndpointsEndpoints
             return v.ToProblem();
         }
 
-        if (await FindApplicationAsync(db, scope, appId, cancellationToken) is null)
+        if (await FindApplicationAsync(db, scope, appId, cancellationToken) is not { } app)
         {
             return Problems.NotFound($"Application {appId} does not exist.");
         }
@@ -173,6 +187,19 @@ internal static class EndpointsEndpoints
         if (enabledFilter is { } en)
         {
             query = query.Where(e => e.Enabled == en);
+        }
+
+        if (staleFilter is { } wantStale)
+        {
+            // Stale: the app has not confirmed the token within its platform's limit (none: nothing is stale).
+            var cutoff = Delivery.StaleTokenPolicy.Cutoff(app.Platform, staleOptions.Value, time.GetUtcNow());
+            query = (wantStale, cutoff) switch
+            {
+                (true, null) => query.Where(e => false),
+                (true, { } c) => query.Where(e => e.TokenUpdatedAt < c),
+                (false, { } c) => query.Where(e => e.TokenUpdatedAt >= c),
+                _ => query,
+            };
         }
 
         if (userId is not null)

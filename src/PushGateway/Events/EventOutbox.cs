@@ -18,6 +18,12 @@ internal sealed record EventBody(
     EndpointResponse? Endpoint,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DeliveryFailureInfo? Failure);
 
+/// <summary>The application as an application event shows it (no credentials).</summary>
+internal sealed record ApplicationSnapshot(Guid Id, string Name, string Platform, string? Environment, bool Enabled, DateTimeOffset? DisabledAt, string? DisabledReason);
+
+/// <summary>The webhook body of an application event: no endpoint, the application instead.</summary>
+internal sealed record ApplicationEventBody(Guid Id, string Type, DateTimeOffset Time, Guid ProjectId, Guid ApplicationId, ApplicationSnapshot Application);
+
 /// <summary>
 /// Writes outbox rows into the caller's unit of work, so an event exists exactly when the change that raised it
 /// was committed.
@@ -36,6 +42,23 @@ internal static class EventOutbox
             ProjectId = projectId,
             ApplicationId = endpoint.ApplicationId,
             EndpointId = endpoint.Id,
+            Type = type,
+            Payload = JsonSerializer.Serialize(body, Json),
+            CreatedAt = now,
+            NextAttemptAt = now,
+        };
+    }
+
+    public static OutboxEvent CreateForApplication(string type, ApplicationSnapshot application, Guid projectId, DateTimeOffset now)
+    {
+        var id = Guid.CreateVersion7();
+        var body = new ApplicationEventBody(id, type, now, projectId, application.Id, application);
+        return new OutboxEvent
+        {
+            Id = id,
+            ProjectId = projectId,
+            ApplicationId = application.Id,
+            EndpointId = null,
             Type = type,
             Payload = JsonSerializer.Serialize(body, Json),
             CreatedAt = now,

@@ -66,6 +66,9 @@ internal static class GatewayApp
         builder.Services.AddSingleton(sp => WorkerDatabase.Create(connectionString, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.ResultWriters + 6));
         builder.Services.AddSingleton<DeliveryQueue>();
         builder.Services.AddSingleton<ResultStore>();
+        builder.Services.AddSingleton<StaleEndpoints>();
+        builder.Services.AddOptions<StaleTokenOptions>().BindConfiguration(StaleTokenOptions.SectionName);
+        builder.Services.AddSingleton(sp => new MisconfigurationGuard(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DeliveryOptions>>().Value));
         builder.Services.AddSingleton<DeliveryMetrics>();
         builder.Services.AddSingleton(ProviderOptions.Bind(builder.Configuration));
         builder.Services.AddSingleton<ProviderClients>();
@@ -77,6 +80,7 @@ internal static class GatewayApp
         {
             builder.Services.AddHostedService<DeliveryWorker>();
             builder.Services.AddHostedService<DeliverySweeper>();
+            builder.Services.AddHostedService<StaleTokenSweeper>();
         }
         builder.Services.AddHostedService<SecretReencryption>();
         builder.Services.AddEvents(builder.Configuration);
@@ -99,7 +103,7 @@ internal static class GatewayApp
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         });
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.MaxBytes);
+        builder.WebHost.ConfigureKestrel(RequestLimits.Configure);
         if (string.Equals(builder.Configuration[$"{GatewayOptions.SectionName}:LogFormat"], "json", StringComparison.OrdinalIgnoreCase))
         {
             // Structured logs: one JSON object per line (same as Logging__Console__FormatterName=json).
@@ -114,6 +118,7 @@ internal static class GatewayApp
                 : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
+        app.UseRequestLimits();
         app.UseRouting();
         app.UseApiKeyAuthentication();
         app.UseApplicationMetrics();

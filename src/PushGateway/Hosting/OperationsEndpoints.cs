@@ -15,6 +15,7 @@ internal sealed record QueueHealth(long Pending, long Held, double OldestDueSeco
 /// </summary>
 internal sealed record CredentialHealth(
     int DisabledApplicationCount,
+    int MisconfiguredApplicationCount,
     int ExpiringCertificateCount,
     double? SoonestCertificateExpirySeconds,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<DisabledApplication>? DisabledApplications,
@@ -93,6 +94,7 @@ internal static class OperationsEndpoints
         var soonest = snapshot.SoonestCertificateExpirySeconds;
         return new CredentialHealth(
             snapshot.DisabledApplications.Count,
+            snapshot.MisconfiguredApplicationCount,
             expiring.Count,
             soonest is { } seconds ? Math.Round(seconds, 3) : null,
             detail ? snapshot.DisabledApplications : null,

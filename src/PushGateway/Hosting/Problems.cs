@@ -77,6 +77,8 @@ internal static class ProblemTypes
     public const string EndpointExists = "endpoint-exists";
     public const string EndpointDisabled = "endpoint-disabled";
     public const string PayloadTooLarge = "payload-too-large";
+    public const string UriTooLong = "uri-too-long";
+    public const string HeadersTooLarge = "headers-too-large";
     public const string IdempotencyConflict = "idempotency-conflict";
     public const string Unauthorized = "unauthorized";
     public const string Forbidden = "forbidden";
@@ -95,7 +97,9 @@ internal static class ProblemTypes
         405 => MethodNotAllowed,
         409 => Conflict,
         413 => PayloadTooLarge,
+        414 => UriTooLong,
         415 => UnsupportedMediaType,
+        431 => HeadersTooLarge,
         422 => IdempotencyConflict,
         503 => ServiceUnavailable,
         _ => status >= 500 ? Internal : "error",

@@ -79,33 +79,54 @@ public sealed class ResilienceTests : IAsyncLifetime
 
     private long Accepted() => _simulator.State.GetCounters().Apns.Accepted;
 
+    /// <summary>
+    /// The scenario: a 20,000-device fan-out, a provider round trip of 20 ms, the gateway killed (SIGKILL) when
+    /// a quarter has been answered, with the default batch and concurrency settings. Before leases and results written
+    /// as they arrive, this re-sent 2,266 notifications (11%): everything of the open batches. Now only what was sent
+    /// and not yet recorded at the kill may be sent again; whatever was recorded never is.
+    /// </summary>
     [Fact]
-    public async Task GatewayKilledMidFanOut_RestartedGateway_FinishesEverything_DuplicatesAtMostInFlight()
+    public async Task GatewayKilledMidFanOut_RestartedGateway_ResendsOnlyWhatWasUnrecorded()
     {
         var database = await PostgresServer.Instance.CreateDatabaseAsync(Ct);
         await using var api = new ApiOnlyGateway(database);
         await api.InitializeAsync();
-        _simulator.State.UpdateSettings(new SimulatorSettingsUpdate { LatencyMs = 10 });
+        _simulator.State.UpdateSettings(new SimulatorSettingsUpdate { LatencyMs = 20 });
         var acceptedBefore = Accepted();
 
+        // Default batch size, in-flight bound and per-application concurrency; a short lease so the restarted
+        // gateway takes the dead one's rows back within seconds.
         var settings = ProcessSettings(database);
+        settings.Remove("Delivery:BatchSize");
+        settings.Remove("Delivery:MaxInFlight");
+        settings.Remove("Delivery:PerApplicationConcurrency");
+        settings["Delivery:RequestTimeout"] = "00:00:05";
+        settings["Delivery:LeaseDuration"] = "00:00:10";
         var first = await GatewayProcess.StartAsync(settings, Ct);
         var (project, messageId) = await SendFanOutAsync(api, FanOut);
-        await DeliveryGateway.WaitUntilAsync(() => Task.FromResult(Accepted() - acceptedBefore >= 3000), Ct, TimeSpan.FromSeconds(60), "3000 sends before the crash");
+        await DeliveryGateway.WaitUntilAsync(() => Task.FromResult(Accepted() - acceptedBefore >= FanOut / 4), Ct, TimeSpan.FromSeconds(60), "a quarter answered before the crash");
         first.Kill();
+        var answeredAtCrash = Accepted() - acceptedBefore;
 
-        // What was claimed but not recorded when the process died is at most what one process holds at once
-        // (Delivery:MaxInFlight): the most that may be sent twice.
-        const long inFlight = 500;
-        var deliveredAtCrash = await api.ScalarAsync<long>("SELECT count(*) FROM deliveries WHERE message_id = @m AND state = 'delivered'", Ct, ("m", messageId));
-        Assert.True(deliveredAtCrash < FanOut, "the crash came too late to prove anything");
+        // Let the simulator finish the streams that were in flight (it counts what it answered, read or not).
+        await Task.Delay(500, Ct);
+        var sentAtCrash = Accepted() - acceptedBefore;
+        var recordedAtCrash = await api.ScalarAsync<long>("SELECT count(*) FROM deliveries WHERE message_id = @m AND state = 'delivered'", Ct, ("m", messageId));
+        Assert.True(sentAtCrash < FanOut, "the crash came too late to prove anything");
 
         await using var second = await GatewayProcess.StartAsync(settings, Ct);
         var message = await DeliveryGateway.WaitForMessageAsync(project.Client, messageId, Ct, timeout: TimeSpan.FromSeconds(120));
         Assert.Equal(FanOut, message["counts"]!["delivered"]!.GetValue<long>());
         Assert.Equal(0, message["counts"]!["pending"]!.GetValue<long>());
         var duplicates = Accepted() - acceptedBefore - FanOut;
-        Assert.InRange(duplicates, 0, inFlight);
+        var unrecorded = sentAtCrash - recordedAtCrash;
+        TestContext.Current.SendDiagnosticMessage($"kill at {answeredAtCrash} answered, {sentAtCrash} sent, {recordedAtCrash} recorded: {duplicates} sent twice ({100.0 * duplicates / FanOut:F1}%)");
+
+        // Exactly the window the README states: nothing recorded is sent again ...
+        Assert.InRange(duplicates, 0, unrecorded);
+        // ... and that window is the requests in flight and the results not yet written (groups of 20 ms, longer
+        // when the machine is starved), not whole open batches: the old design re-sent 2,266 (11%) here.
+        Assert.True(duplicates <= FanOut / 10, $"{duplicates} of {FanOut} sent twice (answered {answeredAtCrash}, sent {sentAtCrash}, recorded {recordedAtCrash} at the kill)");
         _simulator.State.UpdateSettings(new SimulatorSettingsUpdate { LatencyMs = 0 });
     }
 

@@ -43,6 +43,27 @@ public sealed class OutcomeTableRowsTests
         Assert.Equal(application, result.DisableApplication is null ? "-" : "disabled");
     }
 
+    [Theory]
+    //          provider answer                                         delivery   endpoint    application
+    [InlineData("FCM 200",                                              "delivered", "-",        "-")]
+    [InlineData("FCM 404 NOT_FOUND UNREGISTERED",                       "failed",    "disabled", "-")]
+    [InlineData("FCM 400 INVALID_ARGUMENT about the token",             "failed",    "disabled", "-")]
+    [InlineData("FCM 403 PERMISSION_DENIED SENDER_ID_MISMATCH",         "failed",    "disabled", "-")]
+    [InlineData("FCM 400 INVALID_ARGUMENT about the payload",           "failed",    "-",        "-")]
+    [InlineData("FCM 401 UNAUTHENTICATED THIRD_PARTY_AUTH_ERROR",       "held",      "-",        "disabled")]
+    [InlineData("FCM 429 RESOURCE_EXHAUSTED QUOTA_EXCEEDED",            "pending",   "-",        "-")]
+    [InlineData("FCM 500 INTERNAL INTERNAL",                            "pending",   "-",        "-")]
+    [InlineData("FCM 503 UNAVAILABLE UNAVAILABLE",                      "pending",   "-",        "-")]
+    public void FcmRow(string answer, string delivery, string endpoint, string application)
+    {
+        var outcome = FcmOutcomes.Classify(FcmAnswer(answer));
+        var result = OutcomeTable.Apply(Claimed(), Guid.NewGuid(), 1, outcome, 3600, Now, 0.5, Options);
+
+        Assert.Equal(delivery, result.State);
+        Assert.Equal(endpoint, result.DisableEndpoint is null ? "-" : "disabled");
+        Assert.Equal(application, result.DisableApplication is null ? "-" : "disabled");
+    }
+
     [Fact]
     public void ApnsBadDeviceToken_NamesTheEnvironmentThatRefusedIt()
     {
@@ -107,6 +128,24 @@ public sealed class OutcomeTableRowsTests
         Assert.Equal(0, PreSendCheck.GiveBack(Claimed(), Now).Attempts);
         Assert.False(PreSendCheck.LeaseAllowsSending(Now.AddSeconds(11), Now, TimeSpan.FromSeconds(10)));
         Assert.True(PreSendCheck.LeaseAllowsSending(Now.AddSeconds(30), Now, TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>Google's error envelope for a row: status, canonical status, the FcmError detail's code.</summary>
+    private static PushGateway.Fcm.FcmResponse FcmAnswer(string row)
+    {
+        var parts = row.Split(' ');
+        var status = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+        if (status == 200)
+        {
+            return PushGateway.Fcm.FcmErrorParser.FromHttp(200, """{"name":"projects/p/messages/1"}"""u8, null, Now);
+        }
+
+        var message = row.EndsWith("about the token", StringComparison.Ordinal) ? "The registration token is not a valid FCM registration token"
+            : row.EndsWith("about the payload", StringComparison.Ordinal) ? "Invalid JSON payload received. Unknown name \"colour\""
+            : "error";
+        var code = parts[2] == "INVALID_ARGUMENT" ? "INVALID_ARGUMENT" : parts[3];
+        var body = $$$"""{"error":{"code":{{{status}}},"message":"{{{message}}}","status":"{{{parts[2]}}}","details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"{{{code}}}"}]}}""";
+        return PushGateway.Fcm.FcmErrorParser.FromHttp(status, System.Text.Encoding.UTF8.GetBytes(body), null, Now);
     }
 
     private static ApnsResponse ApnsAnswer(string row)

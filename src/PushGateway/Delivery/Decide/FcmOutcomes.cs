@@ -14,7 +14,14 @@ internal static class FcmOutcomes
         {
             FcmResponseClass.Delivered => new DeliveryOutcome.Delivered(200, response.MessageName),
             FcmResponseClass.TokenInvalid => new DeliveryOutcome.TokenDead(response.StatusCode, code,
-                response.ErrorCode == FcmErrorCode.InvalidArgument ? label + " (invalid registration token)" : label, null),
+                response.ErrorCode == FcmErrorCode.InvalidArgument ? label + " (invalid registration token)" : label, null,
+                Misconfiguration: response.ErrorCode switch
+                {
+                    FcmErrorCode.SenderIdMismatch => "the service account belongs to another Firebase project than the app's tokens: use a service account of the app's project",
+                    FcmErrorCode.InvalidArgument => "the tokens are not registration tokens of this Firebase project (another project's, or not FCM tokens at all): check the service account and where the app registers",
+                    _ => null,
+                },
+                Uninstalled: response.ErrorCode == FcmErrorCode.Unregistered),
             FcmResponseClass.RequestRejected => new DeliveryOutcome.Rejected(status, Describe(code, response.ErrorMessage)),
             FcmResponseClass.CredentialsRejected => new DeliveryOutcome.CredentialsFailed(status, Describe(code, response.ErrorMessage), label),
             _ => new DeliveryOutcome.Retry(status, response.IsTransportFailure ? "transport: " + code : code, response.RetryAfter),

@@ -28,12 +28,22 @@ internal static class OutcomeTable
                 };
             case DeliveryOutcome.TokenDead dead:
                 return new DeliveryResult(d, DeliveryStates.Failed, d.Attempts, now, now, now, dead.Status, Reason(dead.Reason), null,
-                    DisableEndpoint: new EndpointDisable(d.EndpointId, d.Token!, Reason(dead.DisabledReason)!, dead.Timestamp));
+                    DisableEndpoint: new EndpointDisable(d.EndpointId, d.Token!, Reason(dead.DisabledReason)!, dead.Timestamp, Unbind: dead.Uninstalled));
             case DeliveryOutcome.Rejected rejected:
                 return new DeliveryResult(d, DeliveryStates.Failed, d.Attempts, now, now, now, rejected.Status, Reason(rejected.Reason), null);
             case DeliveryOutcome.CredentialsFailed credentials:
                 return new DeliveryResult(d, DeliveryStates.Held, d.Attempts, d.ExpiresAt, now, null, credentials.Status, Reason(credentials.Reason), null,
                     DisableApplication: new ApplicationDisable(applicationId, credentialsVersion, Reason(credentials.DisabledReason)!));
+            case DeliveryOutcome.Misconfigured { DeliveredByProbe: { } probe } misconfigured:
+                // The probe through the other environment reached the device: this one is delivered; the others wait.
+                return new DeliveryResult(d, DeliveryStates.Delivered, d.Attempts, now, now, now, probe.Status, null, ProviderText.Clean(probe.ProviderId, ProviderText.MaxId),
+                    DisableApplication: new ApplicationDisable(applicationId, credentialsVersion, Reason(misconfigured.DisabledReason)!, misconfigured.Since))
+                {
+                    ProviderUniqueId = ProviderText.Clean(probe.UniqueId, ProviderText.MaxId),
+                };
+            case DeliveryOutcome.Misconfigured misconfigured:
+                return new DeliveryResult(d, DeliveryStates.Held, d.Attempts, d.ExpiresAt, now, null, misconfigured.Status, Reason(misconfigured.Reason), null,
+                    DisableApplication: new ApplicationDisable(applicationId, credentialsVersion, Reason(misconfigured.DisabledReason)!, misconfigured.Since));
             case DeliveryOutcome.Retry retry:
             {
                 var reason = Reason(retry.Reason);

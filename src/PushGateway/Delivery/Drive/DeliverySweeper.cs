@@ -4,8 +4,11 @@ using PushGateway.Messages;
 
 namespace PushGateway.Delivery;
 
-/// <summary>Releases held deliveries of fixed applications and expires those whose TTL ran out.</summary>
-internal sealed class DeliverySweeper(DeliveryQueue queue, DeliverySignal signal, IOptions<DeliveryOptions> options, TimeProvider time, ILogger<DeliverySweeper> logger) : BackgroundService
+/// <summary>
+/// Releases held deliveries of fixed applications and expires those whose TTL ran out; finishes the misconfiguration
+/// guard's restore for answers recorded after it tripped.
+/// </summary>
+internal sealed class DeliverySweeper(DeliveryQueue queue, ResultStore results, MisconfigurationGuard guard, DeliverySignal signal, IOptions<DeliveryOptions> options, TimeProvider time, ILogger<DeliverySweeper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -22,6 +25,12 @@ internal sealed class DeliverySweeper(DeliveryQueue queue, DeliverySignal signal
                 if (released > 0)
                 {
                     signal.Notify();
+                }
+
+                if (options.Value.MisconfigurationMinAnswers > 0)
+                {
+                    await results.RestoreAfterTripsAsync(time.UtcNow(), options.Value.MisconfigurationWindow, stoppingToken);
+                    guard.Forget(time.UtcNow());
                 }
 
                 await Task.Delay(options.Value.SweepInterval, time, stoppingToken);

@@ -20,6 +20,7 @@ internal sealed class DeliveryWorker(
     ProviderClients clients,
     DeliverySignal signal,
     DeliveryMetrics metrics,
+    MisconfigurationGuard guard,
     IOptions<DeliveryOptions> optionsAccessor,
     TimeProvider time,
     ILogger<DeliveryWorker> logger) : BackgroundService
@@ -167,6 +168,32 @@ internal sealed class DeliveryWorker(
         return true;
     }
 
+    /// <summary>
+    /// Once per trip (the guard marks only the tripping answer): the same push to the same token through the other APNs
+    /// environment turns "probably sandbox tokens" into "confirmed". A probe that cannot be made changes nothing.
+    /// </summary>
+    private async Task<DeliveryOutcome> ProbeAsync(ApplicationState app, DeliveryOutcome.Misconfigured trip, MessageInfo message, string token, CancellationToken stoppingToken)
+    {
+        try
+        {
+            if (await clients.CreateProbeSenderAsync(app.Id, stoppingToken) is not { } probe)
+            {
+                return trip;
+            }
+
+            await using (probe.Sender)
+            {
+                var answer = await probe.Sender.SendAsync(message, token, time.UtcNow(), _abortSends.Token);
+                return MisconfigurationGuard.AfterProbe(trip, answer, probe.Environment);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.IterationFailed(ex);
+            return trip;
+        }
+    }
+
     private async Task<Dictionary<Guid, MessageInfo>> GetMessagesAsync(List<ClaimedDelivery> claimed, CancellationToken cancellationToken)
     {
         var result = new Dictionary<Guid, MessageInfo>();
@@ -265,7 +292,15 @@ internal sealed class DeliveryWorker(
             }
 
             metrics.ProviderRequest(app.Sender.Provider, time.GetElapsedTime(started));
-            var result = OutcomeTable.Apply(delivery, app.Id, app.CredentialsVersion, outcome, message!.TtlSeconds, time.UtcNow(), Random.Shared.NextDouble(), _options);
+            var answeredAt = time.UtcNow();
+            outcome = guard.Review(app.Id, app.CredentialsVersion, outcome, answeredAt);
+            if (outcome is DeliveryOutcome.Misconfigured { IsTrip: true, Reason: "BadDeviceToken" } trip)
+            {
+                outcome = await ProbeAsync(app, trip, message!, delivery.Token!, stoppingToken);
+                answeredAt = time.UtcNow();
+            }
+
+            var result = OutcomeTable.Apply(delivery, app.Id, app.CredentialsVersion, outcome, message!.TtlSeconds, answeredAt, Random.Shared.NextDouble(), _options);
             result.Platform = app.Platform;
             result.AcceptedAt = message.CreatedAt;
             Post(result);

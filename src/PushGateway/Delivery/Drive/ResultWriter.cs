@@ -181,5 +181,13 @@ internal sealed class ResultWriter(ResultStore store, DeliveryQueue queue, Deliv
             logger.ApplicationDisabled(applicationId, reason);
             metrics.ApplicationDisabled();
         }
+
+        foreach (var applicationId in summary.GuardsTripped)
+        {
+            logger.MisconfigurationGuardTripped(applicationId, summary.EndpointsRestored.Count);
+            metrics.GuardTripped();
+        }
+
+        metrics.EndpointsRestored(summary.EndpointsRestored.Count);
     }
 }

@@ -1,8 +1,13 @@
 namespace PushGateway.Delivery;
 
-internal sealed record EndpointDisable(Guid EndpointId, string TokenSent, string Reason, DateTimeOffset? Timestamp);
+/// <param name="Unbind">The app was uninstalled (APNs 410, FCM UNREGISTERED): the device's login ends with it.</param>
+internal sealed record EndpointDisable(Guid EndpointId, string TokenSent, string Reason, DateTimeOffset? Timestamp, bool Unbind = false);
 
-internal sealed record ApplicationDisable(Guid ApplicationId, int CredentialsVersion, string Reason);
+/// <param name="RestoreEndpointsSince">
+/// Set when the misconfiguration guard disables the application: endpoints of it that the answers it blames on the
+/// application disabled since then are enabled again.
+/// </param>
+internal sealed record ApplicationDisable(Guid ApplicationId, int CredentialsVersion, string Reason, DateTimeOffset? RestoreEndpointsSince = null);
 
 /// <summary>
 /// The new state of a leased delivery, and what it does to its endpoint and application. A result with

@@ -21,7 +21,11 @@ internal sealed class ResultStore(WorkerDatabase database)
     /// provider attempt (last_at set) or with a reason of its own replaces the receipt's provider fields, so a
     /// receipt always describes the attempt it shows; a result without either (given back, held before sending)
     /// keeps them. (No <c>state = 'pending'</c> test: only pending rows carry a lease owner, and that condition would
-    /// let the planner walk the queue's partial index instead of looking each row up by its key.)
+    /// let the planner walk the queue's partial index instead of looking each row up by its key. And
+    /// <c>d.id = ANY(@ids)</c> beside the join: with statistics from when the table was small and every lease owner
+    /// null, the planner took the owner test for a one-row filter and scanned the whole primary key for it, group after
+    /// group, seconds each during a large fan-out; as an index condition it keeps every group a keyed lookup whatever
+    /// the statistics say.)
     /// </summary>
     internal const string WriteResultsSql = """
         UPDATE deliveries d
@@ -34,7 +38,7 @@ internal sealed class ResultStore(WorkerDatabase database)
             leased_until = NULL, lease_owner = NULL
         FROM unnest(@ids, @claimed, @states, @attempts, @next, @last, @completed, @statuses, @reasons, @pids, @uids)
              AS u(id, claimed, state, attempts, next_at, last_at, completed_at, status, reason, pid, uid)
-        WHERE d.id = u.id AND d.lease_owner = @owner AND d.attempts = u.claimed
+        WHERE d.id = ANY(@ids) AND d.id = u.id AND d.lease_owner = @owner AND d.attempts = u.claimed
         RETURNING d.id
         """;
 
@@ -50,7 +54,7 @@ internal sealed class ResultStore(WorkerDatabase database)
         await LockEventEndpointsAsync(connection, transaction, mine, cancellationToken);
         var disabled = await DisableEndpointsAsync(connection, transaction, mine, now, summary, events, cancellationToken);
         await AddFailureEventsAsync(connection, transaction, mine, disabled, now, events, cancellationToken);
-        await DisableApplicationsAsync(connection, transaction, mine, now, summary, cancellationToken);
+        await DisableApplicationsAsync(connection, transaction, mine, now, summary, events, cancellationToken);
         if (events.Count > 0)
         {
             await InsertEventsAsync(connection, transaction, events, cancellationToken);
@@ -108,7 +112,9 @@ internal sealed class ResultStore(WorkerDatabase database)
 
     /// <summary>
     /// Once per endpoint, only if it still carries the token that failed, and for a 410 only if the app has not
-    /// confirmed the token again after the provider saw it die.
+    /// confirmed the token again after the provider saw it die. An uninstall (410, UNREGISTERED) also ends the
+    /// device's login: iOS keeps the token across a reinstall, and the next user of the app must not get the previous
+    /// one's pushes. (A late 410, ignored by the timestamp rule, changes nothing, the binding included.)
     /// </summary>
     private static async Task<Dictionary<Guid, PlatformEndpoint>> DisableEndpointsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
         List<DeliveryResult> mine, DateTimeOffset now, WriteSummary summary, List<OutboxEvent> events, CancellationToken cancellationToken)
@@ -117,7 +123,8 @@ internal sealed class ResultStore(WorkerDatabase database)
         foreach (var disable in mine.Where(r => r.DisableEndpoint is not null).Select(r => r.DisableEndpoint!).DistinctBy(d => d.EndpointId))
         {
             await using var command = new NpgsqlCommand("""
-                UPDATE endpoints SET enabled = false, disabled_at = @now, disabled_reason = @reason, updated_at = @now
+                UPDATE endpoints SET enabled = false, disabled_at = @now, disabled_reason = @reason, updated_at = @now,
+                    user_id = CASE WHEN @unbind THEN NULL ELSE user_id END
                 WHERE id = @id AND enabled AND token = @token AND (@ts::timestamptz IS NULL OR token_updated_at <= @ts)
                 RETURNING id, project_id, application_id, token, enabled, custom_user_data, user_id, created_at, updated_at,
                           token_updated_at, disabled_at, disabled_reason
@@ -127,6 +134,7 @@ internal sealed class ResultStore(WorkerDatabase database)
             command.Parameters.Add(new NpgsqlParameter<Guid>("id", disable.EndpointId));
             command.Parameters.Add(new NpgsqlParameter<string>("token", disable.TokenSent));
             command.Parameters.Add(new NpgsqlParameter("ts", NpgsqlDbType.TimestampTz) { Value = (object?)disable.Timestamp ?? DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter<bool>("unbind", disable.Unbind));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             if (await reader.ReadAsync(cancellationToken))
             {
@@ -188,21 +196,41 @@ internal sealed class ResultStore(WorkerDatabase database)
     /// credential failure and are held then.
     /// </summary>
     private static async Task DisableApplicationsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<DeliveryResult> mine,
-        DateTimeOffset now, WriteSummary summary, CancellationToken cancellationToken)
+        DateTimeOffset now, WriteSummary summary, List<OutboxEvent> events, CancellationToken cancellationToken)
     {
-        foreach (var disable in mine.Where(r => r.DisableApplication is not null).Select(r => r.DisableApplication!).DistinctBy(d => d.ApplicationId))
+        // One per application; a probe's verdict before the guard's "probably" of the same trip.
+        var disables = mine.Where(r => r.DisableApplication is not null).Select(r => r.DisableApplication!)
+            .OrderBy(d => d.Reason.StartsWith("misconfiguration: probably", StringComparison.Ordinal) ? 1 : 0)
+            .DistinctBy(d => d.ApplicationId);
+        foreach (var disable in disables)
         {
+            // A probe's verdict ("confirmed", or refused too) replaces the guard's "probably", which other answers of
+            // the same trip may have written first; the application was disabled once, so no second event.
             await using var command = new NpgsqlCommand("""
-                UPDATE applications SET enabled = false, disabled_at = @now, disabled_reason = @reason, updated_at = @now
-                WHERE id = @id AND enabled AND credentials_version = @version
+                UPDATE applications a SET enabled = false, disabled_at = CASE WHEN o.enabled THEN @now ELSE a.disabled_at END,
+                    disabled_reason = @reason, updated_at = @now
+                FROM (SELECT enabled, disabled_reason FROM applications WHERE id = @id FOR UPDATE) o
+                WHERE a.id = @id AND a.credentials_version = @version
+                  AND (o.enabled OR (o.disabled_reason LIKE 'misconfiguration: probably%' AND @reason NOT LIKE 'misconfiguration: probably%' AND @reason LIKE 'misconfiguration:%'))
+                RETURNING o.enabled
                 """, connection, transaction);
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
             command.Parameters.Add(new NpgsqlParameter<string>("reason", ProviderText.Clean(disable.Reason, ProviderText.MaxReason)!));
             command.Parameters.Add(new NpgsqlParameter<Guid>("id", disable.ApplicationId));
             command.Parameters.Add(new NpgsqlParameter<int>("version", disable.CredentialsVersion));
-            if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
+            if (await command.ExecuteScalarAsync(cancellationToken) is true)
             {
                 summary.ApplicationsDisabled.Add((disable.ApplicationId, disable.Reason));
+                if (disable.RestoreEndpointsSince is not null)
+                {
+                    summary.GuardsTripped.Add(disable.ApplicationId);
+                    events.Add(await ApplicationEventAsync(connection, transaction, disable.ApplicationId, now, cancellationToken));
+                }
+            }
+
+            if (disable.RestoreEndpointsSince is { } since)
+            {
+                await RestoreGuardedEndpointsAsync(connection, transaction, disable.ApplicationId, since, now, summary, events, cancellationToken);
             }
 
             await using var hold = new NpgsqlCommand("""
@@ -217,6 +245,86 @@ internal sealed class ResultStore(WorkerDatabase database)
         }
     }
 
+    /// <summary>
+    /// The misconfiguration guard's restore: endpoints of the application that answers it now blames on the
+    /// application disabled since <paramref name="since"/> are enabled again (each with an <c>endpointUpdated</c>
+    /// event). Runs with the trip, and again from the sweeper for answers recorded after it (other writers, replicas).
+    /// </summary>
+    internal static async Task RestoreGuardedEndpointsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid applicationId, DateTimeOffset since,
+        DateTimeOffset now, WriteSummary? summary, List<OutboxEvent> events, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            UPDATE endpoints SET enabled = true, disabled_at = NULL, disabled_reason = NULL, updated_at = @now
+            WHERE application_id = @app AND NOT enabled AND disabled_at >= @since
+              AND disabled_reason LIKE ANY(@patterns)
+            RETURNING id, project_id, application_id, token, enabled, custom_user_data, user_id, created_at, updated_at,
+                      token_updated_at, disabled_at, disabled_reason
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("app", applicationId));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("since", since));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("patterns", MisconfigurationGuard.SuspectReasonPrefixes.Select(p => p + "%").ToArray()));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var endpoint = ReadEndpoint(reader);
+            events.Add(EventOutbox.Create(EventTypes.EndpointUpdated, endpoint, endpoint.ProjectId, now));
+            summary?.EndpointsRestored.Add(endpoint.Id);
+        }
+    }
+
+    /// <summary>
+    /// The restore again for applications the guard disabled lately, for blamed answers that were recorded after the
+    /// trip (by another writer or replica). Returns the endpoints restored.
+    /// </summary>
+    public async Task<int> RestoreAfterTripsAsync(DateTimeOffset now, TimeSpan window, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var tripped = new List<(Guid Id, DateTimeOffset DisabledAt)>();
+        await using (var command = new NpgsqlCommand("""
+            SELECT id, disabled_at FROM applications
+            WHERE NOT enabled AND disabled_reason LIKE 'misconfiguration:%' AND disabled_at > @recent
+            """, connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("recent", now - window));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                tripped.Add((reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1)));
+            }
+        }
+
+        var events = new List<OutboxEvent>();
+        foreach (var (id, disabledAt) in tripped)
+        {
+            await RestoreGuardedEndpointsAsync(connection, transaction, id, disabledAt - window, now, null, events, cancellationToken);
+        }
+
+        if (events.Count > 0)
+        {
+            await InsertEventsAsync(connection, transaction, events, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return events.Count;
+    }
+
+    /// <summary>An <c>applicationDisabled</c> event with the application as it is now.</summary>
+    private static async Task<OutboxEvent> ApplicationEventAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid applicationId, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT id, project_id, name, platform, environment, enabled, disabled_at, disabled_reason FROM applications WHERE id = @id
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("id", applicationId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var snapshot = new ApplicationSnapshot(reader.GetGuid(0), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4),
+            reader.GetBoolean(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetString(7));
+        return EventOutbox.CreateForApplication(EventTypes.ApplicationDisabled, snapshot, reader.GetGuid(1), now);
+    }
+
     private static async Task InsertEventsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<OutboxEvent> events, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
@@ -228,7 +336,7 @@ internal sealed class ResultStore(WorkerDatabase database)
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", events.Select(e => e.Id).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("projects", events.Select(e => e.ProjectId).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("applications", events.Select(e => e.ApplicationId).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("endpoints", events.Select(e => e.EndpointId ?? Guid.Empty).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<Guid?[]>("endpoints", events.Select(e => e.EndpointId).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<string[]>("types", events.Select(e => e.Type).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<string[]>("payloads", events.Select(e => e.Payload).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("created", events.Select(e => e.CreatedAt).ToArray()));

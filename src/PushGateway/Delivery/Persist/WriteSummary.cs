@@ -7,4 +7,6 @@ internal sealed class WriteSummary(List<DeliveryResult> written)
     public List<(Guid EndpointId, string Token, string Reason)> EndpointsDisabled { get; } = [];
     public List<(Guid EndpointId, string Token, string Reason)> EndpointsKept { get; } = [];
     public List<(Guid ApplicationId, string Reason)> ApplicationsDisabled { get; } = [];
+    public List<Guid> GuardsTripped { get; } = [];
+    public List<Guid> EndpointsRestored { get; } = [];
 }

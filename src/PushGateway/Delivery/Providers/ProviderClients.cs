@@ -140,6 +140,27 @@ internal sealed class ProviderClients(WorkerDatabase database, SecretBox secrets
         return new ApplicationState(id, platform, enabled, version, sender);
     }
 
+    /// <summary>
+    /// A one-off sender for a token-auth APNs application's other environment (the misconfiguration guard's probe),
+    /// with the other environment's name; null for anything else. The caller disposes it.
+    /// </summary>
+    public async Task<(IPushSender Sender, string Environment)?> CreateProbeSenderAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT environment, credentials_type, credentials_ciphertext FROM applications WHERE id = @id AND platform = 'apns'
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("id", id));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken) || reader.GetString(1) != CredentialTypes.Token)
+        {
+            return null;
+        }
+
+        var other = reader.GetString(0) == ApnsEnvironments.Sandbox ? ApnsEnvironments.Production : ApnsEnvironments.Sandbox;
+        var secret = JsonNode.Parse(secrets.OpenString(reader.GetFieldValue<byte[]>(2), ApplicationsEndpoints.SecretContext(id)))!.AsObject();
+        return (CreateApns(other, CredentialTypes.Token, secret), other);
+    }
+
     private IPushSender CreateApns(string environment, string type, JsonObject secret)
     {
         var clientOptions = new ApnsClientOptions
