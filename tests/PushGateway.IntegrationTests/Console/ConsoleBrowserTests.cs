@@ -218,7 +218,9 @@ public sealed class ConsoleBrowserTests(ConsoleGateway gateway, Browser browser)
     {
         await page.GetByLabel("API key or admin key").FillAsync(key);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(url => !url.Contains("/console/signin", StringComparison.Ordinal));
+        // DOMContentLoaded: the page is there; a loaded machine (CI shares two cores) can hold the full load event back.
+        await page.WaitForURLAsync(url => !url.Contains("/console/signin", StringComparison.Ordinal),
+            new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
     }
 
     /// <summary>axe-core: no serious or critical violation; and the page's HTML is kept for the secret check.</summary>
