@@ -89,7 +89,7 @@ public sealed class ApnsClient : IDisposable, IAsyncDisposable
         _concurrency = new SemaphoreSlim(options.MaxConcurrentRequests, options.MaxConcurrentRequests);
         _maxPooledTimeoutSources = options.MaxConcurrentRequests;
 
-        var trust = ProviderTrust.CreateCallback(options.TrustedCertificate);
+        var trust = ProviderTrust.CreateCallback(options.TrustedCertificate, options.TrustedCertificateSource);
         var connectTimeout = options.ConnectTimeout;
         _pool = new ApnsConnectionPool(
             options.MaxConnections,

@@ -17,6 +17,12 @@ public sealed class ApnsClientOptions
     /// <summary>An extra trusted root for the server certificate (a simulator's self-signed certificate); null = system roots only.</summary>
     public X509Certificate2? TrustedCertificate { get; set; }
 
+    /// <summary>
+    /// Asked for the extra trusted root at each TLS handshake the system roots refuse; overrides
+    /// <see cref="TrustedCertificate"/>. The gateway passes a file watcher here so a replaced certificate is trusted at once.
+    /// </summary>
+    public Func<X509Certificate2?>? TrustedCertificateSource { get; set; }
+
     /// <summary>How long one request may take, queueing included. A timeout is a transport failure, never an exception.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -1,9 +1,10 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace PushGateway.Data;
 
-public sealed class PushGatewayDbContext(DbContextOptions<PushGatewayDbContext> options) : DbContext(options)
+public sealed class PushGatewayDbContext(DbContextOptions<PushGatewayDbContext> options) : DbContext(options), IDataProtectionKeyContext
 {
     /// <summary>The assembly that holds the migrations (the run-once migrator project).</summary>
     public const string MigrationsAssembly = "PushGateway.Migrations";
@@ -19,6 +20,8 @@ public sealed class PushGatewayDbContext(DbContextOptions<PushGatewayDbContext> 
     public DbSet<Message> Messages => Set<Message>();
     public DbSet<Delivery> Deliveries => Set<Delivery>();
     public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
+    /// <summary>ASP.NET Core data-protection keys (console session cookies, antiforgery), shared by every replica.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     /// <summary>The one place that says how the context talks to PostgreSQL, used by the host, the migrator and the tests.</summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder builder, NpgsqlDataSource dataSource) =>

@@ -31,7 +31,7 @@ internal sealed class FcmAccessTokenSource : IDisposable
             AllowAutoRedirect = false,
             UseCookies = false,
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
-            SslOptions = { RemoteCertificateValidationCallback = ProviderTrust.CreateCallback(options.TrustedCertificate) },
+            SslOptions = { RemoteCertificateValidationCallback = ProviderTrust.CreateCallback(options.TrustedCertificate, options.TrustedCertificateSource) },
         };
 
         // The constructor with an explicit token server URL lets the operator's setting, not the key file's

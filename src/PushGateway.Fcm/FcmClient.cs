@@ -70,7 +70,7 @@ public sealed class FcmClient : IDisposable
             AllowAutoRedirect = false,
             UseCookies = false,
             AutomaticDecompression = DecompressionMethods.None,
-            SslOptions = { RemoteCertificateValidationCallback = ProviderTrust.CreateCallback(options.TrustedCertificate) },
+            SslOptions = { RemoteCertificateValidationCallback = ProviderTrust.CreateCallback(options.TrustedCertificate, options.TrustedCertificateSource) },
         };
         _http = new HttpClient(handler, disposeHandler: true)
         {

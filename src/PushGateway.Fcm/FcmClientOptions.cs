@@ -29,6 +29,12 @@ public sealed class FcmClientOptions
     public X509Certificate2? TrustedCertificate { get; set; }
 
     /// <summary>
+    /// Asked for the extra trusted root at each TLS handshake the system roots refuse; overrides
+    /// <see cref="TrustedCertificate"/>. The gateway passes a file watcher here so a replaced certificate is trusted at once.
+    /// </summary>
+    public Func<X509Certificate2?>? TrustedCertificateSource { get; set; }
+
+    /// <summary>
     /// Upper bound for one attempt: getting an access token (if a fresh one is needed) plus the FCM round trip.
     /// When it elapses the answer is a transport failure (<see cref="FcmResponse.IsTransportFailure"/>), not an
     /// exception. Also used as the TCP/TLS connect timeout.

@@ -84,12 +84,22 @@ public sealed partial class SimulatorHost : IAsyncDisposable
 
         var hostNames = new List<string> { "localhost" };
         hostNames.AddRange(options.CertificateHostNames);
-        var certificate = CertificateFactory.CreateServerCertificate(hostNames, time);
         var deleteCertificate = options.CertificatePath is null;
         var certificatePath = Path.GetFullPath(options.CertificatePath
             ?? Path.Combine(Path.GetTempPath(), $"pushgateway-simulator-{Guid.NewGuid():N}.pem"));
         Directory.CreateDirectory(Path.GetDirectoryName(certificatePath)!);
-        await File.WriteAllTextAsync(certificatePath, certificate.ExportCertificatePem() + "\n", cancellationToken);
+        X509Certificate2 certificate;
+        if (deleteCertificate)
+        {
+            certificate = CertificateFactory.CreateServerCertificate(hostNames, time);
+            await File.WriteAllTextAsync(certificatePath, certificate.ExportCertificatePem() + "\n", cancellationToken);
+        }
+        else
+        {
+            // A configured path outlives the process: keep its certificate while valid, so clients that trust it
+            // (the gateway in compose) keep working across `docker compose restart simulator`.
+            certificate = ServerCertificateStore.LoadOrCreate(certificatePath, hostNames, time);
+        }
 
         var listenerAddress = ParseAddress(options.Host);
         Uri? fcmUrl = null;

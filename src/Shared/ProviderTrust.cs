@@ -14,12 +14,14 @@ internal static class ProviderTrust
     public static X509Certificate2 LoadPem(string path) => X509Certificate2.CreateFromPem(File.ReadAllText(path));
 
     /// <summary>
-    /// A validation callback that accepts what the system accepts, and otherwise a chain that ends at
-    /// <paramref name="extraRoot"/>. A host name mismatch is never accepted.
+    /// A validation callback that accepts what the system accepts, and otherwise a chain that ends at the extra
+    /// root: <paramref name="currentRoot"/>'s answer when given (asked at each handshake the system roots refuse, so a
+    /// replaced certificate file is trusted without a restart), else <paramref name="extraRoot"/>. A host name
+    /// mismatch is never accepted.
     /// </summary>
-    public static RemoteCertificateValidationCallback? CreateCallback(X509Certificate2? extraRoot)
+    public static RemoteCertificateValidationCallback? CreateCallback(X509Certificate2? extraRoot, Func<X509Certificate2?>? currentRoot = null)
     {
-        if (extraRoot is null)
+        if (extraRoot is null && currentRoot is null)
         {
             return null;
         }
@@ -36,9 +38,15 @@ internal static class ProviderTrust
                 return false;
             }
 
+            var root = currentRoot is null ? extraRoot : currentRoot();
+            if (root is null)
+            {
+                return false;
+            }
+
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(extraRoot);
+            chain.ChainPolicy.CustomTrustStore.Add(root);
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             using var leaf = new X509Certificate2(certificate);
             return chain.Build(leaf);

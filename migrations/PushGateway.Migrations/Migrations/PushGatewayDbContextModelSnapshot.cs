@@ -22,6 +22,29 @@ namespace PushGateway.Migrations.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text")
+                        .HasColumnName("friendly_name");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("text")
+                        .HasColumnName("xml");
+
+                    b.HasKey("Id")
+                        .HasName("pk_data_protection_keys");
+
+                    b.ToTable("data_protection_keys", (string)null);
+                });
+
             modelBuilder.Entity("PushGateway.Data.ApiKey", b =>
                 {
                     b.Property<Guid>("Id")
@@ -528,6 +551,11 @@ namespace PushGateway.Migrations.Migrations
                     b.HasIndex("ApplicationId", "Token")
                         .IsUnique()
                         .HasDatabaseName("ix_endpoints_application_id_token");
+
+                    b.HasIndex("ProjectId", "Token")
+                        .HasDatabaseName("ix_endpoints_project_id_token_prefix");
+
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("ProjectId", "Token"), new[] { "uuid_ops", "text_pattern_ops" });
 
                     b.HasIndex("ProjectId", "UserId")
                         .HasDatabaseName("ix_endpoints_project_id_user_id")

@@ -67,6 +67,8 @@ internal sealed class EndpointConfiguration : IEntityTypeConfiguration<PlatformE
         // Keyset pagination inside an application.
         builder.HasIndex(e => new { e.ApplicationId, e.Id });
         builder.HasIndex(e => new { e.ProjectId, e.UserId }).HasFilter("user_id IS NOT NULL");
+        // The console's "token or its beginning" search: LIKE 'prefix%' inside a project, whatever the collation.
+        builder.HasIndex(e => new { e.ProjectId, e.Token }).HasOperators("uuid_ops", "text_pattern_ops").HasDatabaseName("ix_endpoints_project_id_token_prefix");
         builder.HasOne<Application>().WithMany().HasForeignKey(e => e.ApplicationId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne<Project>().WithMany().HasForeignKey(e => e.ProjectId).OnDelete(DeleteBehavior.Cascade);
     }
@@ -116,4 +118,10 @@ internal sealed class OutboxEventConfiguration : IEntityTypeConfiguration<Outbox
         builder.HasIndex(e => new { e.ApplicationId, e.Sequence });
         builder.HasOne<Application>().WithMany().HasForeignKey(e => e.ApplicationId).OnDelete(DeleteBehavior.Cascade);
     }
+}
+
+internal sealed class DataProtectionKeyConfiguration : IEntityTypeConfiguration<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>
+{
+    public void Configure(EntityTypeBuilder<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> builder) =>
+        builder.ToTable("data_protection_keys");
 }

@@ -128,7 +128,7 @@ internal static class ApplicationsEndpoints
         return application;
     }
 
-    private static async Task<IResult> ListAsync(ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
+    internal static async Task<IResult> ListAsync(ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
     {
         var apps = await db.Applications.AsNoTracking().Where(a => a.ProjectId == scope.ProjectId).OrderBy(a => a.Id).ToListAsync(cancellationToken);
         return TypedResults.Ok(new ApplicationList(apps.Select(ApplicationResponse.From).ToList()));

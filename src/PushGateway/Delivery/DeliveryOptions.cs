@@ -109,8 +109,8 @@ internal sealed class ProviderOptions
     /// <summary>A PEM certificate trusted in addition to the system roots (a simulator's self-signed certificate).</summary>
     public string? TrustedCertificatePath { get; set; }
 
-    /// <summary>The certificate at <see cref="TrustedCertificatePath"/>, loaded once at start (a bad path stops the start).</summary>
-    public System.Security.Cryptography.X509Certificates.X509Certificate2? TrustedCertificate { get; set; }
+    /// <summary>The certificate file at <see cref="TrustedCertificatePath"/>, read at start (a bad path stops the start) and again when it changes.</summary>
+    public Hosting.TrustedCertificateFile? TrustedCertificate { get; set; }
 
     public static ProviderOptions Bind(IConfiguration configuration)
     {
@@ -138,14 +138,7 @@ internal sealed class ProviderOptions
         options.TrustedCertificatePath = configuration["Providers:TrustedCertificatePath"] is { Length: > 0 } path ? path : null;
         if (options.TrustedCertificatePath is { } certificatePath)
         {
-            try
-            {
-                options.TrustedCertificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(certificatePath));
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
-            {
-                throw new Hosting.GatewayStartupException($"Providers__TrustedCertificatePath ({certificatePath}) is not a readable PEM certificate: {ex.Message}");
-            }
+            options.TrustedCertificate = Hosting.TrustedCertificateFile.Open(certificatePath);
         }
 
         return options;

@@ -217,13 +217,13 @@ internal static class EndpointsEndpoints
         return TypedResults.Ok(new EndpointPage(page.Take(take).Select(EndpointResponse.From).ToList(), next));
     }
 
-    private static async Task<IResult> GetAsync(Guid endpointId, ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetAsync(Guid endpointId, ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
     {
         var endpoint = await db.Endpoints.AsNoTracking().FirstOrDefaultAsync(e => e.Id == endpointId && e.ProjectId == scope.ProjectId, cancellationToken);
         return endpoint is null ? NotFound(endpointId) : TypedResults.Ok(EndpointResponse.From(endpoint));
     }
 
-    private static async Task<IResult> PatchAsync(
+    internal static async Task<IResult> PatchAsync(
         Guid endpointId, HttpRequest request, ProjectScope scope, PushGatewayDbContext db, EndpointRegistry registry, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync<PatchEndpointRequest>(request, cancellationToken);
@@ -272,7 +272,7 @@ internal static class EndpointsEndpoints
         };
     }
 
-    private static async Task<IResult> DeleteAsync(Guid endpointId, ProjectScope scope, EndpointRegistry registry, CancellationToken cancellationToken) =>
+    internal static async Task<IResult> DeleteAsync(Guid endpointId, ProjectScope scope, EndpointRegistry registry, CancellationToken cancellationToken) =>
         await registry.DeleteAsync(scope.ProjectId, endpointId, cancellationToken) ? TypedResults.NoContent() : NotFound(endpointId);
 
     private static IResult NotFound(Guid endpointId) => Problems.NotFound($"Endpoint {endpointId} does not exist.");

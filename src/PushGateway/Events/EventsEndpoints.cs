@@ -44,7 +44,7 @@ internal static class EventsEndpoints
             .WithSummary("Send a failed event again: it goes back to pending and is attempted once more at once (ahead of later events of its endpoint).");
     }
 
-    private static async Task<IResult> ListAsync(
+    internal static async Task<IResult> ListAsync(
         Guid appId, ProjectScope scope, NpgsqlDataSource dataSource, string? state, string? type, string? limit, string? cursor, CancellationToken cancellationToken)
     {
         var v = new Validation();
@@ -125,7 +125,7 @@ internal static class EventsEndpoints
         return await reader.ReadAsync(cancellationToken) ? TypedResults.Ok(Read(reader)) : EventNotFound(eventId);
     }
 
-    private static async Task<IResult> RetryAsync(
+    internal static async Task<IResult> RetryAsync(
         Guid appId, Guid eventId, ProjectScope scope, NpgsqlDataSource dataSource, EventSignal signal, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!await ApplicationExistsAsync(dataSource, appId, scope.ProjectId, cancellationToken))

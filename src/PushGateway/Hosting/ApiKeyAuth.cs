@@ -23,6 +23,9 @@ internal enum KeyKind
 
 internal sealed record RequiredKey(KeyKind Kind);
 
+/// <summary>Who a presented key belongs to: the administrator, or one API key of one project.</summary>
+internal sealed record KeyIdentity(bool IsAdmin, Guid? ProjectId, Guid? KeyId);
+
 /// <summary>The project a request acts in; bound from what the authentication middleware found.</summary>
 internal sealed record ProjectScope(Guid ProjectId)
 {
@@ -115,18 +118,9 @@ internal static class ApiKeyAuth
             return;
         }
 
-        var options = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value;
-        var isAdmin = options.AdminKey is { Length: > 0 } adminKey && FixedTimeEquals(presented, adminKey);
-        Guid? projectId = null;
-        if (!isAdmin && presented.StartsWith(KeyPrefix, StringComparison.Ordinal) && presented.Length < 200)
-        {
-            var db = context.RequestServices.GetRequiredService<PushGatewayDbContext>();
-            var hash = Hash(presented);
-            projectId = await db.ApiKeys.AsNoTracking()
-                .Where(k => k.KeyHash == hash && k.RevokedAt == null)
-                .Select(k => (Guid?)k.ProjectId)
-                .FirstOrDefaultAsync(context.RequestAborted);
-        }
+        var identity = await IdentifyAsync(context.RequestServices, presented, context.RequestAborted);
+        var isAdmin = identity?.IsAdmin == true;
+        var projectId = identity?.ProjectId;
 
         if (!isAdmin && projectId is null)
         {
@@ -154,6 +148,35 @@ internal static class ApiKeyAuth
 
         await next(context);
     });
+
+    /// <summary>
+    /// Whose key this is: the admin key, a project's unrevoked API key (looked up by hash, indexed), or null. The API
+    /// and the console's sign-in both ask here.
+    /// </summary>
+    internal static async Task<KeyIdentity?> IdentifyAsync(IServiceProvider services, string presented, CancellationToken cancellationToken)
+    {
+        var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        if (options.AdminKey is { Length: > 0 } adminKey && FixedTimeEquals(presented, adminKey))
+        {
+            return new KeyIdentity(true, null, null);
+        }
+
+        if (!presented.StartsWith(KeyPrefix, StringComparison.Ordinal) || presented.Length >= 200)
+        {
+            return null;
+        }
+
+        var db = services.GetRequiredService<PushGatewayDbContext>();
+        var hash = Hash(presented);
+        var key = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.KeyHash == hash && k.RevokedAt == null)
+            .Select(k => new { k.ProjectId, k.Id })
+            .FirstOrDefaultAsync(cancellationToken);
+        return key is null ? null : new KeyIdentity(false, key.ProjectId, key.Id);
+    }
+
+    /// <summary>A short fingerprint of the configured admin key, so a session can tell when that key was changed.</summary>
+    internal static string AdminKeyFingerprint(GatewayOptions options) => Hash("console-session:" + options.AdminKey)[..16];
 
     private static string? ReadBearer(HttpRequest request)
     {

@@ -15,6 +15,7 @@ using PushGateway.Projects;
 using PushGateway.Sns;
 using PushGateway.Topics;
 using PushGateway.Users;
+using PushGateway.WebConsole;
 
 namespace PushGateway.Hosting;
 
@@ -84,6 +85,7 @@ internal static class GatewayApp
         }
         builder.Services.AddHostedService<SecretReencryption>();
         builder.Services.AddEvents(builder.Configuration);
+        builder.Services.AddConsole();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemTypes.Customize);
         builder.Services.AddOpenApi(o =>
         {
@@ -121,6 +123,7 @@ internal static class GatewayApp
         app.UseRouting();
         app.UseApiKeyAuthentication();
         app.UseApplicationMetrics();
+        app.UseConsole();
 
         app.MapOpenApi();
         app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new PerApplicationMetrics());
@@ -135,6 +138,7 @@ internal static class GatewayApp
         app.MapMessages();
         app.MapEvents();
         app.MapSns();
+        app.MapConsole();
 
         if (options.MigrateOnStart || local is not null)
         {

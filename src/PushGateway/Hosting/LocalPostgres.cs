@@ -42,6 +42,9 @@ internal sealed class LocalPostgres : IAsyncDisposable
         Username = Superuser,
         Password = Password,
         Database = database,
+        // Loopback, never Kerberos: without this Npgsql probes GSS encryption and the runtime prints a
+        // "Cannot load library libgssapi_krb5.so.2" line on machines without it.
+        GssEncryptionMode = GssEncryptionMode.Disable,
     }.ConnectionString;
 
     /// <summary>Where the PostgreSQL server binaries are: PATH first, then the usual install folders.</summary>

@@ -57,7 +57,7 @@ internal static class MessagesEndpoints
             .WithSummary("Each endpoint's delivery: state, attempts and the provider's status, reason and id (keyset pagination).");
     }
 
-    private static async Task<IResult> SendAsync(HttpRequest request, ProjectScope scope, MessageAcceptor acceptor, CancellationToken cancellationToken)
+    internal static async Task<IResult> SendAsync(HttpRequest request, ProjectScope scope, MessageAcceptor acceptor, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadBytesAsync(request, cancellationToken);
         if (body.Error is not null)
@@ -184,7 +184,7 @@ internal static class MessagesEndpoints
         return null;
     }
 
-    private static async Task<IResult> GetAsync(Guid messageId, ProjectScope scope, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetAsync(Guid messageId, ProjectScope scope, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT m.created_at, m.expires_at, m.target_count,
@@ -219,7 +219,7 @@ internal static class MessagesEndpoints
 
     private static readonly string[] States = [DeliveryStates.Pending, DeliveryStates.Delivered, DeliveryStates.Failed, DeliveryStates.Expired, DeliveryStates.Skipped];
 
-    private static async Task<IResult> ListDeliveriesAsync(
+    internal static async Task<IResult> ListDeliveriesAsync(
         Guid messageId, ProjectScope scope, NpgsqlDataSource dataSource, string? state, string? limit, string? cursor, CancellationToken cancellationToken)
     {
         var v = new Validation();

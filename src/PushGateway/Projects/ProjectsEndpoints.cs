@@ -44,7 +44,7 @@ internal static class ProjectsEndpoints
             .WithSummary("Revoke an API key; it stops working at once.");
     }
 
-    private static async Task<IResult> CreateAsync(HttpRequest request, PushGatewayDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task<IResult> CreateAsync(HttpRequest request, PushGatewayDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync<CreateProjectRequest>(request, cancellationToken);
         if (body.Error is not null)
@@ -65,19 +65,19 @@ internal static class ProjectsEndpoints
         return TypedResults.Created($"/v1/projects/{project.Id}", ProjectResponse.From(project));
     }
 
-    private static async Task<IResult> ListAsync(PushGatewayDbContext db, CancellationToken cancellationToken)
+    internal static async Task<IResult> ListAsync(PushGatewayDbContext db, CancellationToken cancellationToken)
     {
         var projects = await db.Projects.AsNoTracking().OrderBy(p => p.Id).Take(1000).ToListAsync(cancellationToken);
         return TypedResults.Ok(new ProjectList(projects.Select(ProjectResponse.From).ToList()));
     }
 
-    private static async Task<IResult> GetAsync(Guid projectId, PushGatewayDbContext db, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetAsync(Guid projectId, PushGatewayDbContext db, CancellationToken cancellationToken)
     {
         var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, cancellationToken);
         return project is null ? Problems.NotFound($"Project {projectId} does not exist.") : TypedResults.Ok(ProjectResponse.From(project));
     }
 
-    private static async Task<IResult> CreateKeyAsync(Guid projectId, HttpRequest request, PushGatewayDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task<IResult> CreateKeyAsync(Guid projectId, HttpRequest request, PushGatewayDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync<CreateApiKeyRequest>(request, cancellationToken);
         if (body.Error is not null)
@@ -113,7 +113,7 @@ internal static class ProjectsEndpoints
             new ApiKeyCreatedResponse(apiKey.Id, apiKey.Name, key, apiKey.Prefix, apiKey.CreatedAt));
     }
 
-    private static async Task<IResult> ListKeysAsync(Guid projectId, PushGatewayDbContext db, CancellationToken cancellationToken)
+    internal static async Task<IResult> ListKeysAsync(Guid projectId, PushGatewayDbContext db, CancellationToken cancellationToken)
     {
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, cancellationToken))
         {
@@ -126,7 +126,7 @@ internal static class ProjectsEndpoints
         return TypedResults.Ok(new ApiKeyList(keys));
     }
 
-    private static async Task<IResult> RevokeKeyAsync(Guid projectId, Guid keyId, PushGatewayDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task<IResult> RevokeKeyAsync(Guid projectId, Guid keyId, PushGatewayDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
         var now = time.UtcNow();
         var revoked = await db.ApiKeys

@@ -166,7 +166,7 @@ internal sealed class ProviderClients(WorkerDatabase database, SecretBox secrets
         var clientOptions = new ApnsClientOptions
         {
             BaseUrl = environment == ApnsEnvironments.Sandbox ? providers.ApnsSandboxUrl : providers.ApnsProductionUrl,
-            TrustedCertificate = providers.TrustedCertificate,
+            TrustedCertificateSource = providers.TrustedCertificate is { } trusted ? trusted.Current : null,
             RequestTimeout = options.RequestTimeout,
             MaxConcurrentRequests = options.PerApplicationConcurrency,
             MaxConnections = options.ApnsConnections,
@@ -194,7 +194,7 @@ internal sealed class ProviderClients(WorkerDatabase database, SecretBox secrets
     {
         BaseUrl = providers.FcmBaseUrl,
         TokenUrl = providers.FcmTokenUrl,
-        TrustedCertificate = providers.TrustedCertificate,
+        TrustedCertificateSource = providers.TrustedCertificate is { } trusted ? trusted.Current : null,
         RequestTimeout = options.RequestTimeout,
         MaxConcurrentRequests = options.PerApplicationConcurrency,
         TimeProvider = time,
