@@ -16,8 +16,9 @@ internal sealed class DeliveryQueue(WorkerDatabase database)
 
     /// <summary>
     /// The claim: <c>picked</c> walks the queue's partial index in due order and locks what it takes; the update leases
-    /// those rows, found by key (the <c>ANY</c> keeps it so whatever the statistics say, as in
-    /// <see cref="ResultStore.WriteResultsSql"/>); only then are the endpoints joined (for the current token).
+    /// those rows, found by key (worker sessions plan every statement for its parameters and the table as it is now,
+    /// <c>plan_cache_mode = force_custom_plan</c>, never with a generic plan made when the table was empty); only then
+    /// are the endpoints joined (for the current token).
     /// </summary>
     internal const string ClaimSql = """
         WITH picked AS (
@@ -32,7 +33,7 @@ internal sealed class DeliveryQueue(WorkerDatabase database)
             UPDATE deliveries d
             SET attempts = d.attempts + 1, next_attempt_at = @leased_until, leased_until = @leased_until, lease_owner = @owner
             FROM picked p
-            WHERE d.id = ANY(ARRAY(SELECT id FROM picked)) AND d.id = p.id
+            WHERE d.id = p.id
             RETURNING d.id, d.message_id, d.endpoint_id, d.application_id, d.attempts, d.expires_at, p.next_attempt_at AS due_at)
         SELECT c.id, c.message_id, c.endpoint_id, c.application_id, c.attempts, c.expires_at, e.token, coalesce(e.enabled, false), c.due_at
         FROM leased c LEFT JOIN endpoints e ON e.id = c.endpoint_id
@@ -78,7 +79,7 @@ internal sealed class DeliveryQueue(WorkerDatabase database)
         await using var command = dataSource.CreateCommand("""
             UPDATE deliveries d SET attempts = d.attempts - 1, next_attempt_at = @now, leased_until = NULL, lease_owner = NULL
             FROM unnest(@ids, @attempts) AS u(id, attempts)
-            WHERE d.id = ANY(@ids) AND d.id = u.id AND d.lease_owner = @owner AND d.attempts = u.attempts
+            WHERE d.id = u.id AND CASE WHEN d.lease_owner = @owner THEN d.attempts = u.attempts ELSE false END
             """);
         command.Parameters.Add(new NpgsqlParameter<long[]>("ids", claimed.Select(c => c.Id).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<int[]>("attempts", claimed.Select(c => c.Attempts).ToArray()));

@@ -21,11 +21,11 @@ internal sealed class ResultStore(WorkerDatabase database)
     /// provider attempt (last_at set) or with a reason of its own replaces the receipt's provider fields, so a
     /// receipt always describes the attempt it shows; a result without either (given back, held before sending)
     /// keeps them. (No <c>state = 'pending'</c> test: only pending rows carry a lease owner, and that condition would
-    /// let the planner walk the queue's partial index instead of looking each row up by its key. And
-    /// <c>d.id = ANY(@ids)</c> beside the join: with statistics from when the table was small and every lease owner
-    /// null, the planner took the owner test for a one-row filter and scanned the whole primary key for it, group after
-    /// group, seconds each during a large fan-out; as an index condition it keeps every group a keyed lookup whatever
-    /// the statistics say.)
+    /// let the planner walk the queue's partial index instead of looking each row up by its key. And the lease test
+    /// as a CASE: written as <c>d.lease_owner = @owner</c>, statistics from a time when every lease owner was null made
+    /// the planner take it for a one-row filter and walk the whole primary key for it in every group, seconds each
+    /// during a large fan-out; a CASE is a join filter it cannot estimate from those statistics, so each group stays
+    /// a keyed lookup per result.)
     /// </summary>
     internal const string WriteResultsSql = """
         UPDATE deliveries d
@@ -38,7 +38,7 @@ internal sealed class ResultStore(WorkerDatabase database)
             leased_until = NULL, lease_owner = NULL
         FROM unnest(@ids, @claimed, @states, @attempts, @next, @last, @completed, @statuses, @reasons, @pids, @uids)
              AS u(id, claimed, state, attempts, next_at, last_at, completed_at, status, reason, pid, uid)
-        WHERE d.id = ANY(@ids) AND d.id = u.id AND d.lease_owner = @owner AND d.attempts = u.claimed
+        WHERE d.id = u.id AND CASE WHEN d.lease_owner = @owner THEN d.attempts = u.claimed ELSE false END
         RETURNING d.id
         """;
 

@@ -33,7 +33,7 @@ internal sealed class WorkerDatabase(NpgsqlDataSource dataSource) : IAsyncDispos
         builder.MaxPoolSize = Math.Min(builder.MaxPoolSize, maxConnections);
         builder.MinPoolSize = Math.Min(builder.MinPoolSize, builder.MaxPoolSize);
         // After any options the operator's connection string already carries (search_path, …).
-        builder.Options = $"{builder.Options} -c enable_seqscan=off -c enable_bitmapscan=off".TrimStart();
+        builder.Options = $"{builder.Options} -c enable_seqscan=off -c enable_bitmapscan=off -c enable_hashjoin=off -c enable_mergejoin=off -c plan_cache_mode=force_custom_plan".TrimStart();
         return new WorkerDatabase(new NpgsqlDataSourceBuilder(builder.ConnectionString).Build());
     }
 
