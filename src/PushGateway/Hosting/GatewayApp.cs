@@ -69,7 +69,7 @@ internal static class GatewayApp
         builder.Services.AddSingleton<ResultStore>();
         builder.Services.AddSingleton<StaleEndpoints>();
         builder.Services.AddOptions<StaleTokenOptions>().BindConfiguration(StaleTokenOptions.SectionName);
-        builder.Services.AddSingleton(sp => new MisconfigurationGuard(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DeliveryOptions>>().Value));
+        builder.Services.AddSingleton<MisconfigurationGuard>();
         builder.Services.AddSingleton<DeliveryMetrics>();
         builder.Services.AddSingleton(ProviderOptions.Bind(builder.Configuration));
         builder.Services.AddSingleton<ProviderClients>();

@@ -109,42 +109,34 @@ public sealed class QueuePlanTests : IAsyncLifetime
         }
 
         var now = DateTimeOffset.UtcNow;
-        // Worker sessions never use generic plans (plan_cache_mode = force_custom_plan): the plan they make.
-        foreach (var generic in new[] { false })
+        // Planned as a worker session plans it (custom plans only: plan_cache_mode = force_custom_plan).
+        var plan = await ExplainAsync(connectionString, ResultStore.WriteResultsSql, parameters =>
         {
-            var plan = await ExplainAsync(connectionString, generic, ResultStore.WriteResultsSql, parameters =>
-            {
-                parameters.Add(new NpgsqlParameter<long[]>("ids", ids));
-                parameters.Add(new NpgsqlParameter<int[]>("claimed", ids.Select(_ => 1).ToArray()));
-                parameters.Add(new NpgsqlParameter<Guid>("owner", Guid.NewGuid()));
-                parameters.Add(new NpgsqlParameter<string[]>("states", ids.Select(_ => "delivered").ToArray()));
-                parameters.Add(new NpgsqlParameter<int[]>("attempts", ids.Select(_ => 1).ToArray()));
-                parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("next", ids.Select(_ => now).ToArray()));
-                parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("last", ids.Select(_ => (DateTimeOffset?)now).ToArray()));
-                parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("completed", ids.Select(_ => (DateTimeOffset?)now).ToArray()));
-                parameters.Add(new NpgsqlParameter<int?[]>("statuses", ids.Select(_ => (int?)200).ToArray()));
-                parameters.Add(new NpgsqlParameter<string?[]>("reasons", ids.Select(_ => (string?)null).ToArray()));
-                parameters.Add(new NpgsqlParameter<string?[]>("pids", ids.Select(_ => (string?)"id").ToArray()));
-                parameters.Add(new NpgsqlParameter<string?[]>("uids", ids.Select(_ => (string?)null).ToArray()));
-            });
+            parameters.Add(new NpgsqlParameter<long[]>("ids", ids));
+            parameters.Add(new NpgsqlParameter<int[]>("claimed", ids.Select(_ => 1).ToArray()));
+            parameters.Add(new NpgsqlParameter<Guid>("owner", Guid.NewGuid()));
+            parameters.Add(new NpgsqlParameter<string[]>("states", ids.Select(_ => "delivered").ToArray()));
+            parameters.Add(new NpgsqlParameter<int[]>("attempts", ids.Select(_ => 1).ToArray()));
+            parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("next", ids.Select(_ => now).ToArray()));
+            parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("last", ids.Select(_ => (DateTimeOffset?)now).ToArray()));
+            parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("completed", ids.Select(_ => (DateTimeOffset?)now).ToArray()));
+            parameters.Add(new NpgsqlParameter<int?[]>("statuses", ids.Select(_ => (int?)200).ToArray()));
+            parameters.Add(new NpgsqlParameter<string?[]>("reasons", ids.Select(_ => (string?)null).ToArray()));
+            parameters.Add(new NpgsqlParameter<string?[]>("pids", ids.Select(_ => (string?)"id").ToArray()));
+            parameters.Add(new NpgsqlParameter<string?[]>("uids", ids.Select(_ => (string?)null).ToArray()));
+        });
 
-            // Every visit of the table is a keyed lookup: an index scan with an index condition, never a full walk.
-            Assert.DoesNotContain("Seq Scan on deliveries", plan);
-            AssertKeyedLookups(plan, "pk_deliveries on deliveries d");
-        }
+        // Every visit of the table is a keyed lookup: an index scan with an index condition, never a full walk.
+        Assert.DoesNotContain("Seq Scan on deliveries", plan);
+        AssertKeyedLookups(plan, "pk_deliveries on deliveries d");
     }
 
     /// <summary>The plan PostgreSQL chooses for <paramref name="sql"/> in a delivery worker's session.</summary>
-    private static async Task<string> ExplainAsync(string connectionString, bool generic, string sql, Action<NpgsqlParameterCollection> bind)
+    private static async Task<string> ExplainAsync(string connectionString, string sql, Action<NpgsqlParameterCollection> bind)
     {
         await using var worker = WorkerDatabase.Create(connectionString);
         await using var connection = await worker.DataSource.OpenConnectionAsync(Ct);
         await using var transaction = await connection.BeginTransactionAsync(Ct);
-        if (generic)
-        {
-            await using var mode = new NpgsqlCommand("SET LOCAL plan_cache_mode = force_generic_plan", connection, transaction);
-            await mode.ExecuteNonQueryAsync(Ct);
-        }
 
         await using var command = new NpgsqlCommand("EXPLAIN " + sql, connection, transaction);
         bind(command.Parameters);

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace PushGateway.Delivery;
 
 /// <summary>
@@ -14,7 +16,8 @@ namespace PushGateway.Delivery;
 /// </summary>
 internal sealed class MisconfigurationGuard(DeliveryOptions options)
 {
-    private readonly Dictionary<Guid, Tally> _tallies = [];
+    // Per application, each tally locked on its own: every answer passes here, so no lock shared by all applications.
+    private readonly ConcurrentDictionary<Guid, Tally> _tallies = new();
 
     /// <summary>The endpoint disabled reasons of the answers the guard counts (restored when it trips).</summary>
     public static readonly string[] SuspectReasonPrefixes =
@@ -23,7 +26,7 @@ internal sealed class MisconfigurationGuard(DeliveryOptions options)
     private sealed class Tally(int version, DateTimeOffset since)
     {
         public int Version { get; } = version;
-        public DateTimeOffset Since { get; set; } = since;
+        public DateTimeOffset Since { get; } = since;
         public int Suspect { get; set; }
         public int Other { get; set; }
         public bool Tripped { get; set; }
@@ -40,17 +43,16 @@ internal sealed class MisconfigurationGuard(DeliveryOptions options)
             return outcome; // off, or an answer that says nothing about the tokens
         }
 
-        lock (_tallies)
+        var tally = _tallies.GetOrAdd(applicationId, _ => new Tally(credentialsVersion, now));
+        if (tally.Version != credentialsVersion || (!tally.Tripped && now - tally.Since > options.MisconfigurationWindow))
         {
-            if (!_tallies.TryGetValue(applicationId, out var tally) || tally.Version != credentialsVersion)
-            {
-                _tallies[applicationId] = tally = new Tally(credentialsVersion, now);
-            }
-            else if (!tally.Tripped && now - tally.Since > options.MisconfigurationWindow)
-            {
-                _tallies[applicationId] = tally = new Tally(credentialsVersion, now);
-            }
+            // New credentials or environment, or a window over: a fresh count (a racing answer may land in either).
+            var fresh = new Tally(credentialsVersion, now);
+            tally = _tallies.TryUpdate(applicationId, fresh, tally) ? fresh : _tallies.GetOrAdd(applicationId, fresh);
+        }
 
+        lock (tally)
+        {
             if (outcome is not DeliveryOutcome.TokenDead { Misconfiguration: { } cause } dead)
             {
                 tally.Other++;
@@ -97,12 +99,9 @@ internal sealed class MisconfigurationGuard(DeliveryOptions options)
     /// <summary>Forgets applications not heard from for a while (keeps the table as small as the active set).</summary>
     public void Forget(DateTimeOffset now)
     {
-        lock (_tallies)
+        foreach (var (id, tally) in _tallies.Where(t => now - t.Value.Since > 2 * options.MisconfigurationWindow))
         {
-            foreach (var (id, tally) in _tallies.Where(t => now - t.Value.Since > 2 * options.MisconfigurationWindow).ToList())
-            {
-                _tallies.Remove(id);
-            }
+            _tallies.TryRemove(new KeyValuePair<Guid, Tally>(id, tally));
         }
     }
 }

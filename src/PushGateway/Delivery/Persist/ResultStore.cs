@@ -325,7 +325,7 @@ internal sealed class ResultStore(WorkerDatabase database)
         return EventOutbox.CreateForApplication(EventTypes.ApplicationDisabled, snapshot, reader.GetGuid(1), now);
     }
 
-    private static async Task InsertEventsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<OutboxEvent> events, CancellationToken cancellationToken)
+    internal static async Task InsertEventsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<OutboxEvent> events, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
             INSERT INTO events (id, project_id, application_id, endpoint_id, type, payload, created_at, state, attempts, next_attempt_at)
@@ -343,7 +343,7 @@ internal sealed class ResultStore(WorkerDatabase database)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static PlatformEndpoint ReadEndpoint(NpgsqlDataReader reader) => new()
+    internal static PlatformEndpoint ReadEndpoint(NpgsqlDataReader reader) => new()
     {
         Id = reader.GetGuid(0),
         ProjectId = reader.GetGuid(1),

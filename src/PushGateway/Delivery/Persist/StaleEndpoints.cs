@@ -30,39 +30,14 @@ internal sealed class StaleEndpoints(NpgsqlDataSource dataSource)
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                var endpoint = new PlatformEndpoint
-                {
-                    Id = reader.GetGuid(0),
-                    ProjectId = reader.GetGuid(1),
-                    ApplicationId = reader.GetGuid(2),
-                    Token = reader.GetString(3),
-                    Enabled = reader.GetBoolean(4),
-                    CustomUserData = reader.IsDBNull(5) ? null : reader.GetString(5),
-                    UserId = reader.IsDBNull(6) ? null : reader.GetString(6),
-                    CreatedAt = reader.GetFieldValue<DateTimeOffset>(7),
-                    UpdatedAt = reader.GetFieldValue<DateTimeOffset>(8),
-                    TokenUpdatedAt = reader.GetFieldValue<DateTimeOffset>(9),
-                    DisabledAt = reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
-                    DisabledReason = reader.IsDBNull(11) ? null : reader.GetString(11),
-                };
+                var endpoint = ResultStore.ReadEndpoint(reader);
                 events.Add(EventOutbox.Create(EventTypes.EndpointUpdated, endpoint, endpoint.ProjectId, now));
             }
         }
 
-        foreach (var e in events)
+        if (events.Count > 0)
         {
-            await using var insert = new NpgsqlCommand("""
-                INSERT INTO events (id, project_id, application_id, endpoint_id, type, payload, created_at, state, attempts, next_attempt_at)
-                VALUES (@id, @project, @app, @endpoint, @type, @payload::json, @now, 'pending', 0, @now)
-                """, connection, transaction);
-            insert.Parameters.Add(new NpgsqlParameter<Guid>("id", e.Id));
-            insert.Parameters.Add(new NpgsqlParameter<Guid>("project", e.ProjectId));
-            insert.Parameters.Add(new NpgsqlParameter<Guid>("app", e.ApplicationId));
-            insert.Parameters.Add(new NpgsqlParameter<Guid>("endpoint", e.EndpointId!.Value));
-            insert.Parameters.Add(new NpgsqlParameter<string>("type", e.Type));
-            insert.Parameters.Add(new NpgsqlParameter<string>("payload", e.Payload));
-            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-            await insert.ExecuteNonQueryAsync(cancellationToken);
+            await ResultStore.InsertEventsAsync(connection, transaction, events, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
