@@ -82,7 +82,11 @@ internal static class GatewayApp
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemTypes.Customize);
         builder.Services.AddOpenApi(o =>
         {
+            o.ShouldInclude = ApiDocumentTransformer.ShouldInclude;
             o.AddSchemaTransformer<OptionalSchemaTransformer>();
+            o.AddSchemaTransformer<OmittedWhenNullSchemaTransformer>();
+            o.AddOperationTransformer<ApiOperationTransformer>();
+            o.AddDocumentTransformer<ApiDocumentTransformer>();
             o.AddDocumentTransformer(OperationsEndpoints.DescribeMetrics);
         });
         // Prometheus text at /metrics: the PushGateway meter (deliveries, queue, providers, webhooks, certificate
@@ -95,6 +99,9 @@ internal static class GatewayApp
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+            // Request bodies are read with JsonBody.Strict (no numbers in strings); say so in the OpenAPI schemas too.
+            // Writing is the same either way.
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         });
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.MaxBytes);
