@@ -64,6 +64,20 @@ public sealed class ClientFlowTests(DeliveryGateway gateway) : IClassFixture<Del
         var received = Assert.Single(gateway.Simulator.State.GetReceived("apns", token).Items);
         Assert.Equal("sandbox", received.Environment);
         Assert.Equal("Hello", received.Body!.Value.GetProperty("aps").GetProperty("alert").GetProperty("title").GetString());
+
+        // A batch: each item answered on its own, an invalid one as the problem it is.
+        var batch = await backend.V1.Messages.Batch.PostAsync(new BatchRequest
+        {
+            Messages =
+            [
+                new MessageRequest { Target = new MessageTarget { EndpointId = registration.Endpoint.Id }, Notification = new NotificationRequest { Title = "Shipped" } },
+                new MessageRequest { Target = new MessageTarget { Topic = "no-such-topic" }, Notification = new NotificationRequest { Title = "News" } },
+            ],
+        }, cancellationToken: Ct);
+        Assert.Equal("accepted", batch!.Items![0].Status);
+        Assert.Equal("not-found", batch.Items[1].Error!.Type);
+        await WaitForCompletionAsync(backend, batch.Items[0].Id!.Value);
+        Assert.Equal(2, gateway.Simulator.State.GetReceived("apns", token).Items.Count);
     }
 
     [Fact]

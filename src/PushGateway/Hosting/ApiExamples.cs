@@ -49,6 +49,16 @@ internal static class ApiExamples
         {
             ["202"] = $$"""{"id":"{{MessageId}}","status":"accepted","targetCount":1}""",
         }),
+        ["sendMessageBatch"] = new($$"""
+            {"messages":[{"target":{"endpointId":"{{EndpointId}}"},"notification":{"title":"Your order shipped"} },
+                         {"target":{"topic":"no-such-topic"},"notification":{"title":"News"} }]}
+            """, new Dictionary<string, string>
+        {
+            ["202"] = $$"""
+                {"items":[{"id":"{{MessageId}}","status":"accepted","targetCount":1},
+                          {"error":{"type":"not-found","title":"Not found.","status":404,"detail":"Topic 'no-such-topic' does not exist."} }]}
+                """,
+        }),
         ["getMessage"] = new(null, new Dictionary<string, string>
         {
             ["200"] = $$"""

@@ -88,6 +88,7 @@ internal static class GatewayApp
             o.AddOperationTransformer<ApiOperationTransformer>();
             o.AddDocumentTransformer<ApiDocumentTransformer>();
             o.AddDocumentTransformer(OperationsEndpoints.DescribeMetrics);
+            o.AddDocumentTransformer(MessagesEndpoints.DescribeBatch);
         });
         // Prometheus text at /metrics: the PushGateway meter (deliveries, queue, providers, webhooks, certificate
         // expiry) plus ASP.NET Core and runtime metrics.

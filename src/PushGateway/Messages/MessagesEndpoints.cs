@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using Npgsql;
 using PushGateway.Data;
 using PushGateway.Hosting;
@@ -74,6 +76,32 @@ internal static class MessagesEndpoints
     private const string IdempotencyReused = "`idempotency-conflict`: this Idempotency-Key was used within 24 hours with a different body.";
 
     private const string MessageMissing = "The message does not exist in this project.";
+
+    /// <summary>
+    /// The batch's elements are read one at a time (each gets its own answer), so the framework sees raw JSON: describe
+    /// them as the messages they are, and an item's <c>error</c> as the problem it is.
+    /// </summary>
+    public static Task DescribeBatch(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        var schemas = document.Components?.Schemas ?? new Dictionary<string, IOpenApiSchema>();
+        if (schemas.TryGetValue("BatchRequest", out var batch) && batch is OpenApiSchema { Properties: { } request } && request.ContainsKey("messages"))
+        {
+            request["messages"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Array,
+                MinItems = 1,
+                MaxItems = MaxBatch,
+                Items = new OpenApiSchemaReference("MessageRequest", document),
+            };
+        }
+
+        if (schemas.TryGetValue("BatchItem", out var batchItem) && batchItem is OpenApiSchema { Properties: { } item } && item.ContainsKey("error"))
+        {
+            item["error"] = new OpenApiSchemaReference(ApiDocumentTransformer.ProblemSchema, document);
+        }
+
+        return Task.CompletedTask;
+    }
 
     private static async Task<IResult> SendAsync(HttpRequest request, ProjectScope scope, MessageAcceptor acceptor, CancellationToken cancellationToken)
     {

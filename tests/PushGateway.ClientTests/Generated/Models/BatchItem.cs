@@ -14,13 +14,13 @@ namespace PushGateway.Client.Models
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The error property</summary>
+        /// <summary>An RFC 9457 problem. Other members may appear (the framework adds `traceId`).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public UntypedNode? Error { get; set; }
+        public global::PushGateway.Client.Models.ProblemDetails? Error { get; set; }
 #nullable restore
 #else
-        public UntypedNode Error { get; set; }
+        public global::PushGateway.Client.Models.ProblemDetails Error { get; set; }
 #endif
         /// <summary>The id property</summary>
         public Guid? Id { get; set; }
@@ -59,7 +59,7 @@ namespace PushGateway.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "error", n => { Error = n.GetObjectValue<UntypedNode>(UntypedNode.CreateFromDiscriminatorValue); } },
+                { "error", n => { Error = n.GetObjectValue<global::PushGateway.Client.Models.ProblemDetails>(global::PushGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
                 { "status", n => { Status = n.GetStringValue(); } },
                 { "targetCount", n => { TargetCount = n.GetIntValue(); } },
@@ -72,7 +72,7 @@ namespace PushGateway.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteObjectValue<UntypedNode>("error", Error);
+            writer.WriteObjectValue<global::PushGateway.Client.Models.ProblemDetails>("error", Error);
             writer.WriteGuidValue("id", Id);
             writer.WriteStringValue("status", Status);
             writer.WriteIntValue("targetCount", TargetCount);

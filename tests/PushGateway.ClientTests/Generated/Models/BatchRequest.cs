@@ -17,10 +17,10 @@ namespace PushGateway.Client.Models
         /// <summary>The messages property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public UntypedNode? Messages { get; set; }
+        public List<global::PushGateway.Client.Models.MessageRequest>? Messages { get; set; }
 #nullable restore
 #else
-        public UntypedNode Messages { get; set; }
+        public List<global::PushGateway.Client.Models.MessageRequest> Messages { get; set; }
 #endif
         /// <summary>
         /// Instantiates a new <see cref="global::PushGateway.Client.Models.BatchRequest"/> and sets the default values.
@@ -47,7 +47,7 @@ namespace PushGateway.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "messages", n => { Messages = n.GetObjectValue<UntypedNode>(UntypedNode.CreateFromDiscriminatorValue); } },
+                { "messages", n => { Messages = n.GetCollectionOfObjectValues<global::PushGateway.Client.Models.MessageRequest>(global::PushGateway.Client.Models.MessageRequest.CreateFromDiscriminatorValue)?.AsList(); } },
             };
         }
         /// <summary>
@@ -57,7 +57,7 @@ namespace PushGateway.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteObjectValue<UntypedNode>("messages", Messages);
+            writer.WriteCollectionOfObjectValues<global::PushGateway.Client.Models.MessageRequest>("messages", Messages);
             writer.WriteAdditionalData(AdditionalData);
         }
     }
