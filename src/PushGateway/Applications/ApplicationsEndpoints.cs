@@ -56,16 +56,26 @@ internal static class ApplicationsEndpoints
     {
         var group = routes.MapGroup("/v1/applications").WithTags("Applications").RequireProjectKey();
         group.MapPost("/", CreateAsync)
+            .WithName("createApplication")
             .Accepts<CreateApplicationRequest>("application/json")
             .Produces<ApplicationResponse>(StatusCodes.Status201Created)
             .WithSummary("Create an application with APNs token/certificate or FCM service-account credentials.");
-        group.MapGet("/", ListAsync).Produces<ApplicationList>().WithSummary("List the project's applications.");
-        group.MapGet("/{appId:guid}", GetAsync).Produces<ApplicationResponse>().WithSummary("Get an application (never its secrets).");
+        group.MapGet("/", ListAsync).WithName("listApplications").Produces<ApplicationList>().WithSummary("List the project's applications.");
+        group.MapGet("/{appId:guid}", GetAsync)
+            .WithName("getApplication")
+            .Produces<ApplicationResponse>()
+            .ProblemResponse(StatusCodes.Status404NotFound, "The application does not exist in this project.")
+            .WithSummary("Get an application (never its secrets).");
         group.MapPatch("/{appId:guid}", PatchAsync)
+            .WithName("updateApplication")
             .Accepts<PatchApplicationRequest>("application/json")
             .Produces<ApplicationResponse>()
+            .ProblemResponse(StatusCodes.Status404NotFound, "The application does not exist in this project.")
             .WithSummary("Rename, rotate credentials (re-enables a disabled application), change events, enable or disable.");
-        group.MapDelete("/{appId:guid}", DeleteAsync).Produces(StatusCodes.Status204NoContent)
+        group.MapDelete("/{appId:guid}", DeleteAsync)
+            .WithName("deleteApplication")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProblemResponse(StatusCodes.Status404NotFound, "The application does not exist in this project.")
             .WithSummary("Delete an application and its endpoints.");
     }
 

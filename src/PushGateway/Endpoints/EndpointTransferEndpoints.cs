@@ -17,11 +17,17 @@ internal static class EndpointTransferEndpoints
     {
         var apps = routes.MapGroup("/v1/applications/{appId:guid}/endpoints").WithTags("Endpoints").RequireProjectKey();
         apps.MapPost("/import", ImportAsync)
+            .WithName("importEndpoints")
             .Accepts<string>(NdjsonType)
             .Produces<ImportSummary>()
+            .ProblemResponse(StatusCodes.Status400BadRequest, "`events` is neither `none` nor `created` (`validation`). Bad lines do not fail the import; the answer counts and lists them.")
+            .ProblemResponse(StatusCodes.Status404NotFound, "The application does not exist in this project.")
+            .ProblemResponse(StatusCodes.Status415UnsupportedMediaType, "The body is not sent as application/x-ndjson (`unsupported-media-type`).")
             .WithSummary("Import endpoints from NDJSON ({token, customUserData?, enabled?, userId?, topics?} a line) with SNS create semantics per line; ?events=created raises endpointCreated for each new endpoint (default: none).");
         apps.MapGet("/export", ExportAsync)
+            .WithName("exportEndpoints")
             .Produces<string>(StatusCodes.Status200OK, NdjsonType)
+            .ProblemResponse(StatusCodes.Status404NotFound, "The application does not exist in this project.")
             .WithSummary("Export the application's endpoints as NDJSON, every field, in endpoint id order (streamed).");
     }
 

@@ -40,27 +40,46 @@ internal static class EndpointsEndpoints
     {
         var apps = routes.MapGroup("/v1/applications/{appId:guid}").WithTags("Endpoints").RequireProjectKey();
         apps.MapPost("/endpoints", CreateAsync)
+            .WithName("createEndpoint")
             .Accepts<CreateEndpointRequest>("application/json")
             .Produces<EndpointResponse>(StatusCodes.Status201Created)
             .Produces<EndpointResponse>()
-            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProblemResponse(StatusCodes.Status404NotFound, "The application does not exist in this project.")
+            .ProblemResponse(StatusCodes.Status409Conflict,
+                "`endpoint-exists`: an endpoint of this application already has this token with different attributes; `endpointId` names it.")
             .WithSummary("Create an endpoint (SNS CreatePlatformEndpoint: idempotent for the same token and attributes, 409 endpoint-exists otherwise).");
         apps.MapPost("/registrations", RegisterAsync)
+            .WithName("registerDevice")
             .Accepts<RegistrationRequest>("application/json")
             .Produces<RegistrationResponse>(StatusCodes.Status201Created)
             .Produces<RegistrationResponse>()
+            .ProblemResponse(StatusCodes.Status404NotFound, "The application does not exist in this project.")
             .WithSummary("Register on app launch: make sure the endpoint exists, carries the newest token, is enabled and bound to the right user.");
         apps.MapGet("/endpoints", ListAsync)
+            .WithName("listEndpoints")
             .Produces<EndpointPage>()
+            .ProblemResponse(StatusCodes.Status400BadRequest, "A query parameter is not valid (`validation`; `errors` names it).")
+            .ProblemResponse(StatusCodes.Status404NotFound, "The application does not exist in this project.")
             .WithSummary("List an application's endpoints (keyset pagination; filters enabled, userId, stale).");
 
         var endpoints = routes.MapGroup("/v1/endpoints").WithTags("Endpoints").RequireProjectKey();
-        endpoints.MapGet("/{endpointId:guid}", GetAsync).Produces<EndpointResponse>().WithSummary("Get an endpoint (SNS GetEndpointAttributes).");
+        endpoints.MapGet("/{endpointId:guid}", GetAsync)
+            .WithName("getEndpoint")
+            .Produces<EndpointResponse>()
+            .ProblemResponse(StatusCodes.Status404NotFound, "The endpoint does not exist in this project.")
+            .WithSummary("Get an endpoint (SNS GetEndpointAttributes).");
         endpoints.MapPatch("/{endpointId:guid}", PatchAsync)
+            .WithName("updateEndpoint")
             .Accepts<PatchEndpointRequest>("application/json")
             .Produces<EndpointResponse>()
+            .ProblemResponse(StatusCodes.Status404NotFound, "The endpoint does not exist in this project.")
+            .ProblemResponse(StatusCodes.Status409Conflict, "`endpoint-exists`: another endpoint of the application already has this token; `endpointId` names it.")
             .WithSummary("Change token, enabled, customUserData or userId (SNS SetEndpointAttributes).");
-        endpoints.MapDelete("/{endpointId:guid}", DeleteAsync).Produces(StatusCodes.Status204NoContent).WithSummary("Delete an endpoint.");
+        endpoints.MapDelete("/{endpointId:guid}", DeleteAsync)
+            .WithName("deleteEndpoint")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProblemResponse(StatusCodes.Status404NotFound, "The endpoint does not exist in this project.")
+            .WithSummary("Delete an endpoint.");
     }
 
     internal static Task<Application?> FindApplicationAsync(PushGatewayDbContext db, ProjectScope scope, Guid appId, CancellationToken cancellationToken) =>

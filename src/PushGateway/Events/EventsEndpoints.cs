@@ -31,16 +31,21 @@ internal static class EventsEndpoints
     {
         var group = routes.MapGroup("/v1/applications/{appId:guid}/events").WithTags("Events").RequireProjectKey();
         group.MapGet("/", ListAsync)
+            .WithName("listEvents")
             .Produces<EventPage>()
-            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
+            .ProblemResponse(StatusCodes.Status400BadRequest, "`state`, `type`, `limit` or `cursor` is not valid (`validation`; `errors` names it).")
+            .ProblemResponse(StatusCodes.Status404NotFound, "The application does not exist in this project.")
             .WithSummary("The application's webhook events, oldest first, with their delivery state (filters: state, type; keyset pagination).");
         group.MapGet("/{eventId:guid}", GetAsync)
+            .WithName("getEvent")
             .Produces<EventResponse>()
-            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProblemResponse(StatusCodes.Status404NotFound, "The application or the event does not exist in this project.")
             .WithSummary("One webhook event's delivery state.");
         group.MapPost("/{eventId:guid}/retry", RetryAsync)
+            .WithName("retryEvent")
             .Produces<EventResponse>(StatusCodes.Status202Accepted)
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProblemResponse(StatusCodes.Status404NotFound, "The application or the event does not exist in this project.")
+            .ProblemResponse(StatusCodes.Status409Conflict, "`conflict`: the event is pending, delivered or skipped; only failed events can be retried.")
             .WithSummary("Send a failed event again: it goes back to pending and is attempted once more at once (ahead of later events of its endpoint).");
     }
 

@@ -89,8 +89,13 @@ internal static class GatewayApp
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemTypes.Customize);
         builder.Services.AddOpenApi(o =>
         {
+            o.ShouldInclude = ApiDocumentTransformer.ShouldInclude;
             o.AddSchemaTransformer<OptionalSchemaTransformer>();
+            o.AddSchemaTransformer<OmittedWhenNullSchemaTransformer>();
+            o.AddOperationTransformer<ApiOperationTransformer>();
+            o.AddDocumentTransformer<ApiDocumentTransformer>();
             o.AddDocumentTransformer(OperationsEndpoints.DescribeMetrics);
+            o.AddDocumentTransformer(MessagesEndpoints.DescribeBatch);
         });
         // Prometheus text at /metrics: the PushGateway meter (deliveries, queue, providers, webhooks, certificate
         // expiry) plus ASP.NET Core and runtime metrics.
@@ -102,6 +107,9 @@ internal static class GatewayApp
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+            // Request bodies are read with JsonBody.Strict (no numbers in strings); say so in the OpenAPI schemas too.
+            // Writing is the same either way.
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         });
         builder.WebHost.ConfigureKestrel(RequestLimits.Configure);

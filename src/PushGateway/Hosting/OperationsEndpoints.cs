@@ -32,10 +32,11 @@ internal static class OperationsEndpoints
     public static void MapOperations(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok")))
-            .WithTags("Operations").WithSummary("The process is up.");
+            .WithName("getLiveness").WithTags("Operations").WithSummary("The process is up.");
         routes.MapGet("/readyz", ReadyAsync)
+            .WithName("getReadiness")
             .WithTags("Operations").Produces<ReadinessResponse>().Produces<ReadinessResponse>(StatusCodes.Status503ServiceUnavailable)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProblemResponse(StatusCodes.Status403Forbidden, "A key other than the admin key was sent (`forbidden`); send none for the aggregates.")
             .WithSummary("Ready when the database is reachable and fully migrated; the body also shows the queue and credential health.")
             .WithDescription("Without Authorization: counts only. With the admin key: also the disabled applications and expiring certificates by name. Any other key: 403.");
     }
@@ -50,10 +51,20 @@ internal static class OperationsEndpoints
             {
                 [System.Net.Http.HttpMethod.Get] = new()
                 {
+                    OperationId = "getMetrics",
                     Summary = "Metrics in the Prometheus text format (deliveries, queue, providers, webhooks, APNs certificate expiry, runtime).",
                     Description = "Without Authorization: aggregates only. With the admin key (Prometheus `authorization` in the scrape config): also the per-application series (pushgateway_apns_certificate_expiry_seconds{application_id,application}). Any other key: 403.",
                     Tags = new HashSet<Microsoft.OpenApi.OpenApiTagReference> { new("Operations", document) },
-                    Responses = new Microsoft.OpenApi.OpenApiResponses { ["200"] = new Microsoft.OpenApi.OpenApiResponse { Description = "Prometheus text exposition format." } },
+                    Security = ApiDocumentTransformer.OptionalAdminKey(document),
+                    Responses = new Microsoft.OpenApi.OpenApiResponses
+                    {
+                        ["200"] = new Microsoft.OpenApi.OpenApiResponse
+                        {
+                            Description = "Prometheus text exposition format.",
+                            Content = new Dictionary<string, Microsoft.OpenApi.OpenApiMediaType> { ["text/plain"] = new() { Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String } } },
+                        },
+                        ["403"] = ApiDocumentTransformer.ProblemResponse(document, "A key other than the admin key was sent (`forbidden`); send none for the aggregates."),
+                    },
                 },
             },
         };

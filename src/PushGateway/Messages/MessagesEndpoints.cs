@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using Npgsql;
 using PushGateway.Data;
 using PushGateway.Hosting;
@@ -43,18 +45,62 @@ internal static class MessagesEndpoints
     {
         var group = routes.MapGroup("/v1/messages").WithTags("Messages").RequireProjectKey();
         group.MapPost("/", SendAsync)
+            .WithName("sendMessage")
             .Accepts<MessageRequest>("application/json")
             .Produces<MessageAccepted>(StatusCodes.Status202Accepted)
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProblemResponse(StatusCodes.Status404NotFound, "A targeted endpoint, user or topic does not exist in this project.")
+            .ProblemResponse(StatusCodes.Status413PayloadTooLarge,
+                "`payload-too-large`: the body is over 1 MiB, or the payload built for APNs or FCM is over that provider's limit.")
+            .ProblemResponse(StatusCodes.Status409Conflict, "`endpoint-disabled`: the targeted endpoint is disabled; `endpointId` and `disabledReason` say which and why.")
+            .ProblemResponse(StatusCodes.Status422UnprocessableEntity, IdempotencyReused)
             .WithSummary("Send a message to an endpoint, endpoints, a user, users or a topic. 202 once the message and one delivery per target are committed. Optional Idempotency-Key header.");
         group.MapPost("/batch", SendBatchAsync)
+            .WithName("sendMessageBatch")
             .Accepts<BatchRequest>("application/json")
             .Produces<BatchResponse>(StatusCodes.Status202Accepted)
+            .ProblemResponse(StatusCodes.Status422UnprocessableEntity, IdempotencyReused)
             .WithSummary("Send 1..500 messages; each is validated on its own, the valid ones are queued together in one transaction.");
-        group.MapGet("/{messageId:guid}", GetAsync).Produces<MessageResponse>().WithSummary("A message's status and counts.");
-        group.MapGet("/{messageId:guid}/deliveries", ListDeliveriesAsync).Produces<DeliveryPage>()
+        group.MapGet("/{messageId:guid}", GetAsync)
+            .WithName("getMessage")
+            .Produces<MessageResponse>()
+            .ProblemResponse(StatusCodes.Status404NotFound, MessageMissing)
+            .WithSummary("A message's status and counts.");
+        group.MapGet("/{messageId:guid}/deliveries", ListDeliveriesAsync)
+            .WithName("listDeliveries")
+            .Produces<DeliveryPage>()
+            .ProblemResponse(StatusCodes.Status400BadRequest, "`state`, `limit` or `cursor` is not valid (`validation`; `errors` names it).")
+            .ProblemResponse(StatusCodes.Status404NotFound, MessageMissing)
             .WithSummary("Each endpoint's delivery: state, attempts and the provider's status, reason and id (keyset pagination).");
+    }
+
+    private const string IdempotencyReused = "`idempotency-conflict`: this Idempotency-Key was used within 24 hours with a different body.";
+
+    private const string MessageMissing = "The message does not exist in this project.";
+
+    /// <summary>
+    /// The batch's elements are read one at a time (each gets its own answer), so the framework sees raw JSON: describe
+    /// them as the messages they are, and an item's <c>error</c> as the problem it is.
+    /// </summary>
+    public static Task DescribeBatch(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        var schemas = document.Components?.Schemas ?? new Dictionary<string, IOpenApiSchema>();
+        if (schemas.TryGetValue("BatchRequest", out var batch) && batch is OpenApiSchema { Properties: { } request } && request.ContainsKey("messages"))
+        {
+            request["messages"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Array,
+                MinItems = 1,
+                MaxItems = MaxBatch,
+                Items = new OpenApiSchemaReference("MessageRequest", document),
+            };
+        }
+
+        if (schemas.TryGetValue("BatchItem", out var batchItem) && batchItem is OpenApiSchema { Properties: { } item } && item.ContainsKey("error"))
+        {
+            item["error"] = new OpenApiSchemaReference(ApiDocumentTransformer.ProblemSchema, document);
+        }
+
+        return Task.CompletedTask;
     }
 
     internal static async Task<IResult> SendAsync(HttpRequest request, ProjectScope scope, MessageAcceptor acceptor, CancellationToken cancellationToken)

@@ -29,18 +29,31 @@ internal static class ProjectsEndpoints
         var group = routes.MapGroup("/v1/projects").WithTags("Projects (admin)").RequireAdminKey();
 
         group.MapPost("/", CreateAsync)
+            .WithName("createProject")
             .Accepts<CreateProjectRequest>("application/json")
             .Produces<ProjectResponse>(StatusCodes.Status201Created)
             .WithSummary("Create a project (tenant).");
-        group.MapGet("/", ListAsync).Produces<ProjectList>().WithSummary("List projects.");
-        group.MapGet("/{projectId:guid}", GetAsync).Produces<ProjectResponse>().WithSummary("Get a project.");
+        group.MapGet("/", ListAsync).WithName("listProjects").Produces<ProjectList>().WithSummary("List projects.");
+        group.MapGet("/{projectId:guid}", GetAsync)
+            .WithName("getProject")
+            .Produces<ProjectResponse>()
+            .ProblemResponse(StatusCodes.Status404NotFound, "The project does not exist.")
+            .WithSummary("Get a project.");
         group.MapPost("/{projectId:guid}/api-keys", CreateKeyAsync)
+            .WithName("createApiKey")
             .Accepts<CreateApiKeyRequest>("application/json")
             .Produces<ApiKeyCreatedResponse>(StatusCodes.Status201Created)
+            .ProblemResponse(StatusCodes.Status404NotFound, "The project does not exist.")
             .WithSummary("Create a project API key. The key is returned once and stored only as a hash.");
-        group.MapGet("/{projectId:guid}/api-keys", ListKeysAsync).Produces<ApiKeyList>().WithSummary("List a project's API keys (never the keys themselves).");
+        group.MapGet("/{projectId:guid}/api-keys", ListKeysAsync)
+            .WithName("listApiKeys")
+            .Produces<ApiKeyList>()
+            .ProblemResponse(StatusCodes.Status404NotFound, "The project does not exist.")
+            .WithSummary("List a project's API keys (never the keys themselves).");
         group.MapDelete("/{projectId:guid}/api-keys/{keyId:guid}", RevokeKeyAsync)
+            .WithName("revokeApiKey")
             .Produces(StatusCodes.Status204NoContent)
+            .ProblemResponse(StatusCodes.Status404NotFound, "The key does not exist in this project, or is already revoked.")
             .WithSummary("Revoke an API key; it stops working at once.");
     }
 

@@ -19,16 +19,27 @@ internal sealed record SnsCredentialList(IReadOnlyList<SnsCredentialResponse> It
 /// </summary>
 internal static class SnsCredentialsEndpoints
 {
+    private const string ProjectMissing = "The project does not exist.";
+
     public static void MapSnsCredentials(this IEndpointRouteBuilder routes)
     {
         // The admin key or a project key; the handlers check that a project key acts in its own project.
         var group = routes.MapGroup("/v1/projects/{projectId:guid}/sns-credentials").WithTags("SNS credentials").RequireAdminOrProjectKey();
         group.MapPost("/", CreateAsync)
+            .WithName("createSnsCredential")
             .Accepts<CreateSnsCredentialRequest>("application/json")
             .Produces<SnsCredentialCreatedResponse>(StatusCodes.Status201Created)
+            .ProblemResponse(StatusCodes.Status404NotFound, ProjectMissing)
             .WithSummary("Create an SNS access key pair (for AWS SDKs pointed at /sns). The secret is returned once.");
-        group.MapGet("/", ListAsync).Produces<SnsCredentialList>().WithSummary("List the project's SNS access keys (never the secrets).");
-        group.MapDelete("/{accessKeyId}", RevokeAsync).Produces(StatusCodes.Status204NoContent)
+        group.MapGet("/", ListAsync)
+            .WithName("listSnsCredentials")
+            .Produces<SnsCredentialList>()
+            .ProblemResponse(StatusCodes.Status404NotFound, ProjectMissing)
+            .WithSummary("List the project's SNS access keys (never the secrets).");
+        group.MapDelete("/{accessKeyId}", RevokeAsync)
+            .WithName("revokeSnsCredential")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProblemResponse(StatusCodes.Status404NotFound, "The access key does not exist in this project or is already revoked.")
             .WithSummary("Revoke an SNS access key; requests signed with it fail at once (InvalidClientTokenId).");
     }
 

@@ -24,18 +24,42 @@ internal static partial class TopicsEndpoints
     public static void MapTopics(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/topics").WithTags("Topics").RequireProjectKey();
-        group.MapGet("/", ListAsync).Produces<TopicList>().WithSummary("List the project's topics.");
-        group.MapPut("/{name}", CreateAsync).Produces<TopicResponse>(StatusCodes.Status201Created).Produces<TopicResponse>()
+        group.MapGet("/", ListAsync).WithName("listTopics").Produces<TopicList>().WithSummary("List the project's topics.");
+        group.MapPut("/{name}", CreateAsync)
+            .WithName("createTopic")
+            .Produces<TopicResponse>(StatusCodes.Status201Created)
+            .Produces<TopicResponse>()
+            .ProblemResponse(StatusCodes.Status400BadRequest, "The name is not 1 to 256 characters of [A-Za-z0-9_-] (`validation`).")
             .WithSummary("Create a topic (201), or confirm it exists (200). Name: 1..256 of [A-Za-z0-9_-].");
-        group.MapGet("/{name}", GetAsync).Produces<TopicResponse>().WithSummary("Get a topic and its subscription count.");
-        group.MapDelete("/{name}", DeleteAsync).Produces(StatusCodes.Status204NoContent).WithSummary("Delete a topic and its subscriptions.");
-        group.MapPut("/{name}/subscriptions/{endpointId:guid}", SubscribeAsync).Produces(StatusCodes.Status204NoContent)
+        group.MapGet("/{name}", GetAsync)
+            .WithName("getTopic")
+            .Produces<TopicResponse>()
+            .ProblemResponse(StatusCodes.Status404NotFound, TopicMissing)
+            .WithSummary("Get a topic and its subscription count.");
+        group.MapDelete("/{name}", DeleteAsync)
+            .WithName("deleteTopic")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProblemResponse(StatusCodes.Status404NotFound, TopicMissing)
+            .WithSummary("Delete a topic and its subscriptions.");
+        group.MapPut("/{name}/subscriptions/{endpointId:guid}", SubscribeAsync)
+            .WithName("subscribeEndpoint")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProblemResponse(StatusCodes.Status404NotFound, "The topic or the endpoint does not exist in this project.")
             .WithSummary("Subscribe an endpoint to the topic (idempotent).");
-        group.MapDelete("/{name}/subscriptions/{endpointId:guid}", UnsubscribeAsync).Produces(StatusCodes.Status204NoContent)
+        group.MapDelete("/{name}/subscriptions/{endpointId:guid}", UnsubscribeAsync)
+            .WithName("unsubscribeEndpoint")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProblemResponse(StatusCodes.Status404NotFound, TopicMissing)
             .WithSummary("Unsubscribe an endpoint (idempotent).");
-        group.MapGet("/{name}/subscriptions", ListSubscriptionsAsync).Produces<SubscriptionPage>()
+        group.MapGet("/{name}/subscriptions", ListSubscriptionsAsync)
+            .WithName("listSubscriptions")
+            .Produces<SubscriptionPage>()
+            .ProblemResponse(StatusCodes.Status400BadRequest, "`limit` or `cursor` is not valid (`validation`; `errors` names it).")
+            .ProblemResponse(StatusCodes.Status404NotFound, TopicMissing)
             .WithSummary("List a topic's subscriptions (keyset pagination by endpoint id).");
     }
+
+    private const string TopicMissing = "The topic does not exist in this project.";
 
     private static async Task<IResult> ListAsync(ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
     {

@@ -13,12 +13,25 @@ internal static class UsersEndpoints
     public static void MapUsers(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/users/{userId}/endpoints").WithTags("Users").RequireProjectKey();
-        group.MapGet("/", ListAsync).Produces<EndpointList>().WithSummary("A user's endpoints across the project's applications.");
-        group.MapDelete("/{endpointId:guid}", UnbindOneAsync).Produces(StatusCodes.Status204NoContent)
+        group.MapGet("/", ListAsync)
+            .WithName("listUserEndpoints")
+            .Produces<EndpointList>()
+            .ProblemResponse(StatusCodes.Status400BadRequest, UserIdInvalid)
+            .WithSummary("A user's endpoints across the project's applications.");
+        group.MapDelete("/{endpointId:guid}", UnbindOneAsync)
+            .WithName("unbindUserEndpoint")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProblemResponse(StatusCodes.Status400BadRequest, UserIdInvalid)
+            .ProblemResponse(StatusCodes.Status404NotFound, "The endpoint is not bound to this user in this project.")
             .WithSummary("Unbind one device from the user (logout on that device); the endpoint stays.");
-        group.MapDelete("/", UnbindAllAsync).Produces(StatusCodes.Status204NoContent)
+        group.MapDelete("/", UnbindAllAsync)
+            .WithName("unbindUserEndpoints")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProblemResponse(StatusCodes.Status400BadRequest, UserIdInvalid)
             .WithSummary("Unbind all the user's devices (logout everywhere); the endpoints stay.");
     }
+
+    private const string UserIdInvalid = "The userId is empty, too long or has characters that cannot be stored (`validation`).";
 
     private static async Task<IResult> ListAsync(string userId, ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
     {
