@@ -42,6 +42,29 @@ public sealed class Message
     public string? FcmMessage { get; set; }
 }
 
+/// <summary>
+/// A message's finished deliveries, counted as they finish so that reading a message never recounts its deliveries.
+/// A message has up to <see cref="Slots"/> rows: each result transaction adds its group's numbers (<c>+ n</c>) to the
+/// row of its database session's slot, so workers writing results of one fan-out at the same time rarely wait on one
+/// another's row lock; readers add the rows up. Pending (or held) is the message's target count minus the finished
+/// ones, so accepting a message writes nothing here unless some targets were skipped at once.
+/// </summary>
+public sealed class MessageCount
+{
+    public const int Slots = 16;
+
+    public Guid MessageId { get; set; }
+    public short Slot { get; set; }
+    public long Delivered { get; set; }
+    public long Failed { get; set; }
+    public long Expired { get; set; }
+    public long Skipped { get; set; }
+    /// <summary>Results recorded that left a delivery pending or held after an attempt (a retry): the message is sending.</summary>
+    public long Retried { get; set; }
+    /// <summary>The latest completion among the deliveries counted in this row.</summary>
+    public DateTimeOffset? LastCompletedAt { get; set; }
+}
+
 public static class DeliveryStates
 {
     public const string Pending = "pending";

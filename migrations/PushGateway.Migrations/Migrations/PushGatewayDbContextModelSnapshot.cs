@@ -403,6 +403,48 @@ namespace PushGateway.Migrations.Migrations
                     b.ToTable("messages", (string)null);
                 });
 
+            modelBuilder.Entity("PushGateway.Data.MessageCount", b =>
+                {
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("message_id");
+
+                    b.Property<short>("Slot")
+                        .HasColumnType("smallint")
+                        .HasColumnName("slot");
+
+                    b.Property<long>("Delivered")
+                        .HasColumnType("bigint")
+                        .HasColumnName("delivered");
+
+                    b.Property<long>("Expired")
+                        .HasColumnType("bigint")
+                        .HasColumnName("expired");
+
+                    b.Property<long>("Failed")
+                        .HasColumnType("bigint")
+                        .HasColumnName("failed");
+
+                    b.Property<DateTimeOffset?>("LastCompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_completed_at");
+
+                    b.Property<long>("Retried")
+                        .HasColumnType("bigint")
+                        .HasColumnName("retried");
+
+                    b.Property<long>("Skipped")
+                        .HasColumnType("bigint")
+                        .HasColumnName("skipped");
+
+                    b.HasKey("MessageId", "Slot")
+                        .HasName("pk_message_counts");
+
+                    b.ToTable("message_counts", (string)null);
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 50);
+                });
+
             modelBuilder.Entity("PushGateway.Data.OutboxEvent", b =>
                 {
                     b.Property<long>("Sequence")
@@ -724,6 +766,16 @@ namespace PushGateway.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_messages_projects_project_id");
+                });
+
+            modelBuilder.Entity("PushGateway.Data.MessageCount", b =>
+                {
+                    b.HasOne("PushGateway.Data.Message", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_message_counts_messages_message_id");
                 });
 
             modelBuilder.Entity("PushGateway.Data.OutboxEvent", b =>

@@ -43,6 +43,20 @@ internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<Delivery>
     }
 }
 
+internal sealed class MessageCountConfiguration : IEntityTypeConfiguration<MessageCount>
+{
+    public void Configure(EntityTypeBuilder<MessageCount> builder)
+    {
+        builder.ToTable("message_counts");
+        builder.HasKey(c => new { c.MessageId, c.Slot });
+        // Updated in place many times a second during a fan-out, never on an indexed column: room on each page keeps
+        // those updates heap-only.
+        builder.HasStorageParameter("fillfactor", 50);
+        // Gone with its message (project deletion, retention).
+        builder.HasOne<Message>().WithMany().HasForeignKey(c => c.MessageId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
 internal sealed class IdempotencyRecordConfiguration : IEntityTypeConfiguration<IdempotencyRecord>
 {
     public void Configure(EntityTypeBuilder<IdempotencyRecord> builder)

@@ -104,6 +104,8 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
             }
 
             await InsertMessagesAsync(connection, transaction, projectId, plans, idempotency?.Key, now, cancellationToken);
+            await MessageCounters.AddAsync(connection, transaction,
+                plans.Select(p => new CountDelta(p.Id, 0, 0, 0, p.Skipped, 0, p.Skipped > 0 ? now : null)).ToList(), cancellationToken);
 
             foreach (var plan in plans)
             {
@@ -199,6 +201,8 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         /// <summary>For user/users/topic targets: FROM … WHERE selecting the target endpoints (e) and their applications (a).</summary>
         public FanOut? FanOut { get; set; }
         public int TargetCount { get; set; }
+        /// <summary>Targets that were disabled when it was accepted: their deliveries are <c>skipped</c> from the start.</summary>
+        public int Skipped { get; set; }
     }
 
     /// <param name="FromWhere">FROM … WHERE selecting the target endpoints (e) and their applications (a).</param>
@@ -307,6 +311,7 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
 
                 plan.Listed.AddRange(listed.Select(e => (e.Id, e.ApplicationId, e.Enabled)));
                 plan.TargetCount = listed.Count;
+                plan.Skipped = listed.Count(e => !e.Enabled);
                 return (plan, null);
             }
 
@@ -448,8 +453,10 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
                     SELECT @m, b.id, b.application_id, CASE WHEN b.enabled THEN 'pending' ELSE 'skipped' END, 0, @now, @expires,
                            CASE WHEN b.enabled THEN NULL ELSE @now END
                     FROM batch b
-                    RETURNING endpoint_id, id)
-                SELECT count(*)::int, (SELECT endpoint_id FROM inserted ORDER BY endpoint_id DESC LIMIT 1), min(id), max(id) FROM inserted
+                    RETURNING endpoint_id, id, state)
+                SELECT count(*)::int, (SELECT endpoint_id FROM inserted ORDER BY endpoint_id DESC LIMIT 1), min(id), max(id),
+                       count(*) FILTER (WHERE state = 'skipped')::int
+                FROM inserted
                 """, connection, transaction);
             command.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
             plan.FanOut.Bind(command.Parameters);
@@ -462,6 +469,7 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
             await reader.ReadAsync(cancellationToken);
             var count = reader.GetInt32(0);
             total += count;
+            plan.Skipped += reader.GetInt32(4);
             if (count > 0)
             {
                 plan.Covers(reader.GetInt64(2), reader.GetInt64(3));

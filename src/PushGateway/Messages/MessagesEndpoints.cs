@@ -230,19 +230,17 @@ internal static class MessagesEndpoints
         return null;
     }
 
+    /// <summary>
+    /// From the message's counters (<see cref="MessageCounters"/>), a few rows whatever its size: pending (held
+    /// included) is what has not finished. It is <c>sending</c> once a delivery has a result (final or a retry).
+    /// </summary>
     internal static async Task<IResult> GetAsync(Guid messageId, ProjectScope scope, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT m.created_at, m.expires_at, m.target_count,
-                   count(d.id) FILTER (WHERE d.state IN ('pending', 'held')),
-                   count(d.id) FILTER (WHERE d.state = 'delivered'),
-                   count(d.id) FILTER (WHERE d.state = 'failed'),
-                   count(d.id) FILTER (WHERE d.state = 'expired'),
-                   count(d.id) FILTER (WHERE d.state = 'skipped'),
-                   count(d.id) FILTER (WHERE d.attempts > 0 OR d.state NOT IN ('pending', 'held')),
-                   max(d.completed_at)
-            FROM messages m LEFT JOIN deliveries d
-                ON d.id BETWEEN m.first_delivery_id AND m.last_delivery_id AND d.message_id = m.id
+                   coalesce(sum(c.delivered), 0)::bigint, coalesce(sum(c.failed), 0)::bigint, coalesce(sum(c.expired), 0)::bigint,
+                   coalesce(sum(c.skipped), 0)::bigint, coalesce(sum(c.retried), 0)::bigint, max(c.last_completed_at)
+            FROM messages m LEFT JOIN message_counts c ON c.message_id = m.id
             WHERE m.id = @id AND m.project_id = @p
             GROUP BY m.id
             """);
@@ -255,11 +253,12 @@ internal static class MessagesEndpoints
         }
 
         var createdAt = reader.GetFieldValue<DateTimeOffset>(0);
-        var pending = reader.GetInt64(3);
-        var touched = reader.GetInt64(8);
-        var status = pending == 0 ? "completed" : touched == 0 ? "accepted" : "sending";
-        DateTimeOffset? completedAt = pending == 0 ? (reader.IsDBNull(9) ? createdAt : reader.GetFieldValue<DateTimeOffset>(9)) : null;
-        var counts = new MessageCounts(reader.GetInt32(2), pending, reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7));
+        long total = reader.GetInt32(2), delivered = reader.GetInt64(3), failed = reader.GetInt64(4), expired = reader.GetInt64(5), skipped = reader.GetInt64(6);
+        var finished = delivered + failed + expired + skipped;
+        var pending = total - finished;
+        var status = pending == 0 ? "completed" : finished + reader.GetInt64(7) == 0 ? "accepted" : "sending";
+        DateTimeOffset? completedAt = pending == 0 ? (reader.IsDBNull(8) ? createdAt : reader.GetFieldValue<DateTimeOffset>(8)) : null;
+        var counts = new MessageCounts(total, pending, delivered, failed, expired, skipped);
         return TypedResults.Ok(new MessageResponse(messageId, status, createdAt, completedAt, reader.GetFieldValue<DateTimeOffset>(1), counts));
     }
 

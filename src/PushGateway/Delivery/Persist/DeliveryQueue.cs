@@ -1,5 +1,6 @@
 using Npgsql;
 using PushGateway.Data;
+using PushGateway.Messages;
 
 namespace PushGateway.Delivery;
 
@@ -147,12 +148,22 @@ internal sealed class DeliveryQueue(WorkerDatabase database)
         release.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
         var released = await release.ExecuteNonQueryAsync(cancellationToken);
 
-        await using var expire = dataSource.CreateCommand("""
-            UPDATE deliveries SET state = 'expired', completed_at = @now, next_attempt_at = @now
-            WHERE state = 'held' AND (expires_at <= @now OR NOT EXISTS (SELECT 1 FROM applications a WHERE a.id = application_id))
+        // Counted in the same statement (so in the same transaction), once per message.
+        await using var expire = dataSource.CreateCommand($"""
+            WITH expired AS (
+                UPDATE deliveries SET state = 'expired', completed_at = @now, next_attempt_at = @now
+                WHERE state = 'held' AND (expires_at <= @now OR NOT EXISTS (SELECT 1 FROM applications a WHERE a.id = application_id))
+                RETURNING message_id),
+            counted AS (
+                INSERT INTO message_counts (message_id, slot, delivered, failed, expired, skipped, retried, last_completed_at)
+                SELECT e.message_id, {MessageCounters.SlotSql}, 0, 0, count(*), 0, 0, @now
+                FROM expired e WHERE EXISTS (SELECT 1 FROM messages m WHERE m.id = e.message_id)
+                GROUP BY e.message_id ORDER BY e.message_id
+                {MessageCounters.AddOnConflictSql})
+            SELECT count(*)::int FROM expired
             """);
         expire.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-        var expired = await expire.ExecuteNonQueryAsync(cancellationToken);
+        var expired = (int)(await expire.ExecuteScalarAsync(cancellationToken))!;
         return (released, expired);
     }
 }

@@ -2,6 +2,7 @@ using Npgsql;
 using NpgsqlTypes;
 using PushGateway.Data;
 using PushGateway.Events;
+using PushGateway.Messages;
 
 namespace PushGateway.Delivery;
 
@@ -60,6 +61,9 @@ internal sealed class ResultStore(WorkerDatabase database)
             await InsertEventsAsync(connection, transaction, events, cancellationToken);
         }
 
+        // Last, so that the counter rows (shared with other writers of the same messages) are locked only briefly.
+        await MessageCounters.AddAsync(connection, transaction,
+            MessageCounters.FromChanges(mine.Select(r => (r.Delivery.MessageId, r.State, r.Attempts, r.CompletedAt))), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return summary;
     }
