@@ -20,7 +20,7 @@ namespace PushGateway.Benchmarks;
 /// </summary>
 internal static class DeliveryBenchmark
 {
-    private const string AdminKey = "benchmark-admin-key-0123456789";
+    internal const string AdminKey = "benchmark-admin-key-0123456789";
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
@@ -270,7 +270,7 @@ internal static class DeliveryBenchmark
         throw new TimeoutException("deliveries did not finish in 10 minutes");
     }
 
-    private static async Task<(string Key, Guid AppId, Guid ProjectId)> SetUpAsync(HttpClient http, SimulatorHost simulator)
+    internal static async Task<(string Key, Guid AppId, Guid ProjectId)> SetUpAsync(HttpClient http, SimulatorHost simulator)
     {
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         var project = await (await http.PostAsJsonAsync("v1/projects", new { name = "bench" })).Content.ReadFromJsonAsync<JsonObject>();
@@ -303,7 +303,7 @@ internal static class DeliveryBenchmark
         }
     }
 
-    private static async Task SeedAsync(NpgsqlDataSource dataSource, Guid projectId, Guid appId, int endpoints, int fanOut, int warmUp)
+    internal static async Task SeedAsync(NpgsqlDataSource dataSource, Guid projectId, Guid appId, int endpoints, int fanOut, int warmUp)
     {
         await using var command = dataSource.CreateCommand("""
             INSERT INTO topics (id, project_id, name, created_at) VALUES (gen_random_uuid(), @p, 'everyone', now()), (gen_random_uuid(), @p, 'warmup', now());
@@ -324,7 +324,7 @@ internal static class DeliveryBenchmark
         await command.ExecuteNonQueryAsync();
     }
 
-    private sealed record RunningGateway(Process Process, Uri BaseAddress) : IDisposable
+    internal sealed record RunningGateway(Process Process, Uri BaseAddress) : IDisposable
     {
         public void Dispose()
         {
@@ -337,7 +337,7 @@ internal static class DeliveryBenchmark
         }
     }
 
-    private static RunningGateway StartGateway(string connectionString, SimulatorHost simulator)
+    internal static RunningGateway StartGateway(string connectionString, SimulatorHost simulator)
     {
         var port = System.Net.Sockets.TcpListener.Create(0) is var l ? Free(l) : 0;
         var startInfo = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -382,7 +382,7 @@ internal static class DeliveryBenchmark
         return port;
     }
 
-    private static async Task WaitReadyAsync(HttpClient http, Process process)
+    internal static async Task WaitReadyAsync(HttpClient http, Process process)
     {
         for (var i = 0; i < 300; i++)
         {
@@ -408,7 +408,7 @@ internal static class DeliveryBenchmark
         throw new TimeoutException("the gateway did not get ready");
     }
 
-    private static double PeakMemoryMegabytes(int pid)
+    internal static double PeakMemoryMegabytes(int pid)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
@@ -468,7 +468,7 @@ internal static class DeliveryBenchmark
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static int Option(IReadOnlyList<string> args, string name, int fallback)
+    internal static int Option(IReadOnlyList<string> args, string name, int fallback)
     {
         for (var i = 0; i < args.Count - 1; i++)
         {

@@ -7,6 +7,8 @@ public static class TargetKinds
     public const string User = "user";
     public const string Users = "users";
     public const string Topic = "topic";
+    /// <summary>Every endpoint of one application.</summary>
+    public const string Application = "application";
 }
 
 /// <summary>One send request. The provider payloads are built (and size-checked) when it is accepted.</summary>

@@ -26,7 +26,7 @@ internal sealed record IdempotencyRequest(string Key, string RequestHash);
 
 /// <summary>
 /// Accepting messages: resolve targets, check sizes against the platforms actually targeted, and commit the
-/// messages with one delivery per target endpoint in one transaction. Fan-out targets (users, topics) are expanded
+/// messages with one delivery per target endpoint in one transaction. Fan-out targets (users, topics, applications) are expanded
 /// by the database in keyset batches (INSERT … SELECT), so no endpoint list is ever held in this process.
 /// </summary>
 internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider time, DeliverySignal signal)
@@ -198,7 +198,7 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
             FirstDeliveryId = FirstDeliveryId is { } f ? Math.Min(f, first) : first;
             LastDeliveryId = LastDeliveryId is { } l ? Math.Max(l, last) : last;
         }
-        /// <summary>For user/users/topic targets: FROM … WHERE selecting the target endpoints (e) and their applications (a).</summary>
+        /// <summary>For user/users/topic/application targets: FROM … WHERE selecting the target endpoints (e) and their applications (a).</summary>
         public FanOut? FanOut { get; set; }
         public int TargetCount { get; set; }
         /// <summary>Targets that were disabled when it was accepted: their deliveries are <c>skipped</c> from the start.</summary>
@@ -338,6 +338,23 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
 
                 plan.FanOut = new FanOut("FROM topic_subscriptions s JOIN endpoints e ON e.id = s.endpoint_id JOIN applications a ON a.id = e.application_id WHERE s.topic_id = @topic", "s.endpoint_id",
                     p => p.Add(new NpgsqlParameter<Guid>("topic", topicId)));
+                break;
+            }
+
+            case TargetKinds.Application:
+            {
+                var applicationId = message.Target["applicationId"]!.GetValue<Guid>();
+                await using var find = new NpgsqlCommand("SELECT 1 FROM applications WHERE project_id = @p AND id = @a", connection, transaction);
+                find.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
+                find.Parameters.Add(new NpgsqlParameter<Guid>("a", applicationId));
+                if (await find.ExecuteScalarAsync(cancellationToken) is null)
+                {
+                    return (null, Problems.Details(404, ProblemTypes.NotFound, "Not found.", $"Application {applicationId} does not exist."));
+                }
+
+                // Paged along the (application_id, id) index.
+                plan.FanOut = new FanOut("FROM endpoints e JOIN applications a ON a.id = e.application_id WHERE e.project_id = @p AND e.application_id = @app", "e.id",
+                    p => p.Add(new NpgsqlParameter<Guid>("app", applicationId)));
                 break;
             }
         }

@@ -15,7 +15,7 @@ internal sealed class MessageRequest
     public FcmOverrides? Fcm { get; init; }
 }
 
-/// <summary>Exactly one of the five target kinds.</summary>
+/// <summary>Exactly one of the six target kinds.</summary>
 internal sealed class MessageTarget
 {
     public Guid? EndpointId { get; init; }
@@ -23,6 +23,8 @@ internal sealed class MessageTarget
     public string? UserId { get; init; }
     public string[]? UserIds { get; init; }
     public string? Topic { get; init; }
+    /// <summary>Every enabled endpoint of this application of the project (disabled ones are counted as skipped).</summary>
+    public Guid? ApplicationId { get; init; }
 }
 
 internal sealed class NotificationRequest

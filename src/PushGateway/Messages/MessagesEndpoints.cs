@@ -48,12 +48,12 @@ internal static class MessagesEndpoints
             .WithName("sendMessage")
             .Accepts<MessageRequest>("application/json")
             .Produces<MessageAccepted>(StatusCodes.Status202Accepted)
-            .ProblemResponse(StatusCodes.Status404NotFound, "A targeted endpoint, user or topic does not exist in this project.")
+            .ProblemResponse(StatusCodes.Status404NotFound, "A targeted endpoint, topic or application does not exist in this project.")
             .ProblemResponse(StatusCodes.Status413PayloadTooLarge,
                 "`payload-too-large`: the body is over 1 MiB, or the payload built for APNs or FCM is over that provider's limit.")
             .ProblemResponse(StatusCodes.Status409Conflict, "`endpoint-disabled`: the targeted endpoint is disabled; `endpointId` and `disabledReason` say which and why.")
             .ProblemResponse(StatusCodes.Status422UnprocessableEntity, IdempotencyReused)
-            .WithSummary("Send a message to an endpoint, endpoints, a user, users or a topic. 202 once the message and one delivery per target are committed. Optional Idempotency-Key header.");
+            .WithSummary("Send a message to an endpoint, endpoints, a user, users, a topic or every endpoint of an application. 202 once the message and one delivery per target are committed. Optional Idempotency-Key header.");
         group.MapPost("/batch", SendBatchAsync)
             .WithName("sendMessageBatch")
             .Accepts<BatchRequest>("application/json")

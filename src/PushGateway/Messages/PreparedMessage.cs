@@ -130,10 +130,11 @@ internal sealed record PreparedMessage(
 
     private static (string? Kind, JsonObject? Target) CheckTarget(MessageTarget t, Validation v)
     {
-        var given = (t.EndpointId is null ? 0 : 1) + (t.EndpointIds is null ? 0 : 1) + (t.UserId is null ? 0 : 1) + (t.UserIds is null ? 0 : 1) + (t.Topic is null ? 0 : 1);
+        var given = (t.EndpointId is null ? 0 : 1) + (t.EndpointIds is null ? 0 : 1) + (t.UserId is null ? 0 : 1) + (t.UserIds is null ? 0 : 1) + (t.Topic is null ? 0 : 1)
+            + (t.ApplicationId is null ? 0 : 1);
         if (given != 1)
         {
-            v.Add("target", "Exactly one of endpointId, endpointIds, userId, userIds, topic.");
+            v.Add("target", "Exactly one of endpointId, endpointIds, userId, userIds, topic, applicationId.");
             return (null, null);
         }
 
@@ -150,6 +151,11 @@ internal sealed record PreparedMessage(
             }
 
             return (TargetKinds.Endpoints, new JsonObject { ["endpointIds"] = new JsonArray(ids.Distinct().Select(i => (JsonNode)i).ToArray()) });
+        }
+
+        if (t.ApplicationId is { } applicationId)
+        {
+            return (TargetKinds.Application, new JsonObject { ["applicationId"] = applicationId });
         }
 
         if (t.UserId is { } user)
