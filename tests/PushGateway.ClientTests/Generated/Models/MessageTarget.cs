@@ -14,6 +14,8 @@ namespace PushGateway.Client.Models
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
+        /// <summary>The applicationId property</summary>
+        public Guid? ApplicationId { get; set; }
         /// <summary>The endpointId property</summary>
         public Guid? EndpointId { get; set; }
         /// <summary>The endpointIds property</summary>
@@ -73,6 +75,7 @@ namespace PushGateway.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
+                { "applicationId", n => { ApplicationId = n.GetGuidValue(); } },
                 { "endpointId", n => { EndpointId = n.GetGuidValue(); } },
                 { "endpointIds", n => { EndpointIds = n.GetCollectionOfPrimitiveValues<Guid?>()?.AsList(); } },
                 { "topic", n => { Topic = n.GetStringValue(); } },
@@ -87,6 +90,7 @@ namespace PushGateway.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
+            writer.WriteGuidValue("applicationId", ApplicationId);
             writer.WriteGuidValue("endpointId", EndpointId);
             writer.WriteCollectionOfPrimitiveValues<Guid?>("endpointIds", EndpointIds);
             writer.WriteStringValue("topic", Topic);
