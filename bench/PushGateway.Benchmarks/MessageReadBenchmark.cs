@@ -34,6 +34,16 @@ internal static partial class MessageReadBenchmark
         GROUP BY m.id
         """;
 
+    /// <summary>What it runs now (as in MessagesEndpoints.GetAsync).</summary>
+    private const string CountersSql = """
+        SELECT m.created_at, m.expires_at, m.target_count,
+               coalesce(sum(c.delivered), 0)::bigint, coalesce(sum(c.failed), 0)::bigint, coalesce(sum(c.expired), 0)::bigint,
+               coalesce(sum(c.skipped), 0)::bigint, coalesce(sum(c.retried), 0)::bigint, max(c.last_completed_at)
+        FROM messages m LEFT JOIN message_counts c ON c.message_id = m.id
+        WHERE m.id = @id AND m.project_id = @p
+        GROUP BY m.id
+        """;
+
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
         var deliveries = DeliveryBenchmark.Option(args, "--deliveries", 1_000_000);
@@ -69,31 +79,12 @@ internal static partial class MessageReadBenchmark
         var id = await SendAsync(api, "everyone");
         Console.WriteLine($"accepted (202) after {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s");
 
-        var apiTimes = new List<double>();
-        var consoleTimes = new List<double>();
-        var recountTimes = new List<double>();
-        JsonObject last = [];
-        for (var i = 0; i < calls; i++)
-        {
-            var t = Stopwatch.GetTimestamp();
-            last = await ReadAsync(api, id);
-            apiTimes.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-            t = Stopwatch.GetTimestamp();
-            await ConsolePageAsync(console, id);
-            consoleTimes.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-            if (i % 25 == 0)
-            {
-                recountTimes.Add(await RecountAsync(dataSource, id, projectId));
-            }
-        }
-
-        var counts = last["counts"]!;
-        Console.WriteLine($"after the reads ({Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s): status {last["status"]}, " +
+        var during = await MeasureAsync(api, console, dataSource, id, projectId, appId, calls);
+        var counts = during.Last["counts"]!;
+        Console.WriteLine($"after the reads ({Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s): status {during.Last["status"]}, " +
             $"pending {counts["pending"]}, delivered {counts["delivered"]} of {counts["total"]}");
         Console.WriteLine("while it drains:");
-        Report($"GET /v1/messages/{{id}}", apiTimes);
-        Report("console message page", consoleTimes);
-        Report("recount statement (before)", recountTimes);
+        during.Report();
 
         // The same once it is done and the gateway is idle: what the reads cost without the drain competing for the CPU.
         while ((await ReadAsync(api, id))["status"]!.GetValue<string>() != "completed")
@@ -102,35 +93,60 @@ internal static partial class MessageReadBenchmark
         }
 
         await Task.Delay(2000);
-        apiTimes.Clear();
-        consoleTimes.Clear();
-        recountTimes.Clear();
-        for (var i = 0; i < Math.Min(calls, 200); i++)
+        var idle = await MeasureAsync(api, console, dataSource, id, projectId, appId, Math.Min(calls, 200));
+        Console.WriteLine($"completed ({Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s), idle:");
+        idle.Report();
+        return idle.Last["status"]!.GetValue<string>() == "completed" && idle.Last["counts"]!["delivered"]!.GetValue<long>() == deliveries ? 0 : 1;
+    }
+
+    private sealed record Timings(List<double> Api, List<double> Page, List<double> Baseline, List<double> Counters, List<double> Recount)
+    {
+        public JsonObject Last { get; set; } = [];
+
+        public void Report()
+        {
+            MessageReadBenchmark.Report("GET /v1/messages/{id}", Api);
+            MessageReadBenchmark.Report("console message page", Page);
+            MessageReadBenchmark.Report("GET /v1/applications/{id}", Baseline);
+            MessageReadBenchmark.Report("counters statement (now)", Counters);
+            MessageReadBenchmark.Report("recount statement (before)", Recount);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="calls"/> rounds of: the message through the API and the console, and for comparison a route
+    /// that reads no counts (what HTTP and the key check cost), the statements behind the message's counts now and
+    /// before (the recount, every 25th round only: it takes seconds on a big message).
+    /// </summary>
+    private static async Task<Timings> MeasureAsync(HttpClient api, HttpClient console, NpgsqlDataSource dataSource, Guid id, Guid projectId, Guid appId, int calls)
+    {
+        var timings = new Timings([], [], [], [], []);
+        for (var i = 0; i < calls; i++)
         {
             var t = Stopwatch.GetTimestamp();
-            last = await ReadAsync(api, id);
-            apiTimes.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            timings.Last = await ReadAsync(api, id);
+            timings.Api.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
             t = Stopwatch.GetTimestamp();
             await ConsolePageAsync(console, id);
-            consoleTimes.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-            if (i % 10 == 0)
+            timings.Page.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            t = Stopwatch.GetTimestamp();
+            (await api.GetAsync($"v1/applications/{appId}")).EnsureSuccessStatusCode();
+            timings.Baseline.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            timings.Counters.Add(await TimeStatementAsync(dataSource, CountersSql, id, projectId));
+            if (i % 25 == 0)
             {
-                recountTimes.Add(await RecountAsync(dataSource, id, projectId));
+                timings.Recount.Add(await TimeStatementAsync(dataSource, RecountSql, id, projectId));
             }
         }
 
-        Console.WriteLine($"completed ({Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s), idle:");
-        Report($"GET /v1/messages/{{id}}", apiTimes);
-        Report("console message page", consoleTimes);
-        Report("recount statement (before)", recountTimes);
-        return last["status"]!.GetValue<string>() == "completed" && last["counts"]!["delivered"]!.GetValue<long>() == deliveries ? 0 : 1;
+        return timings;
     }
 
-    private static void Report(string what, List<double> milliseconds)
+    internal static void Report(string what, List<double> milliseconds)
     {
         var sorted = milliseconds.Order().ToList();
         double At(double q) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
-        Console.WriteLine($"{what,-30} {sorted.Count,5} calls  p50 {At(0.50),7:F1} ms  p99 {At(0.99),7:F1} ms  max {sorted[^1],7:F1} ms");
+        Console.WriteLine($"{what,-28} {sorted.Count,5} calls  p50 {At(0.50),7:F1} ms  p99 {At(0.99),7:F1} ms  max {sorted[^1],7:F1} ms");
     }
 
     private static async Task<Guid> SendAsync(HttpClient api, string topic)
@@ -153,9 +169,9 @@ internal static partial class MessageReadBenchmark
         }
     }
 
-    private static async Task<double> RecountAsync(NpgsqlDataSource dataSource, Guid id, Guid projectId)
+    private static async Task<double> TimeStatementAsync(NpgsqlDataSource dataSource, string sql, Guid id, Guid projectId)
     {
-        await using var command = dataSource.CreateCommand(RecountSql);
+        await using var command = dataSource.CreateCommand(sql);
         command.Parameters.AddWithValue("id", id);
         command.Parameters.AddWithValue("p", projectId);
         var t = Stopwatch.GetTimestamp();
