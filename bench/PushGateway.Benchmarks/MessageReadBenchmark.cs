@@ -50,7 +50,7 @@ internal static partial class MessageReadBenchmark
         var calls = DeliveryBenchmark.Option(args, "--calls", 500);
         var root = Path.Combine(Path.GetTempPath(), "pushgateway-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Console.WriteLine($"PushGateway message read benchmark: one message to {deliveries:N0} endpoints, {calls} reads while it drains; data in {root}");
-        var settings = new Dictionary<string, string> { ["shared_buffers"] = "256MB", ["max_wal_size"] = "2GB", ["checkpoint_timeout"] = "15min" };
+        var settings = new Dictionary<string, string> { ["shared_buffers"] = "256MB", ["max_wal_size"] = "2GB", ["checkpoint_timeout"] = "15min", ["shared_preload_libraries"] = "pg_stat_statements" };
         await using var postgres = await LocalPostgres.StartAsync(root, settings, stopOnDispose: true, log: Console.WriteLine, CancellationToken.None);
         await postgres.EnsureDatabaseAsync("bench", CancellationToken.None);
         var connectionString = postgres.ConnectionString("bench");
@@ -96,6 +96,7 @@ internal static partial class MessageReadBenchmark
         var idle = await MeasureAsync(api, console, dataSource, id, projectId, appId, Math.Min(calls, 200));
         Console.WriteLine($"completed ({Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s), idle:");
         idle.Report();
+        await ReportWriteCostAsync(dataSource);
         return idle.Last["status"]!.GetValue<string>() == "completed" && idle.Last["counts"]!["delivered"]!.GetValue<long>() == deliveries ? 0 : 1;
     }
 
@@ -147,6 +148,24 @@ internal static partial class MessageReadBenchmark
         var sorted = milliseconds.Order().ToList();
         double At(double q) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
         Console.WriteLine($"{what,-28} {sorted.Count,5} calls  p50 {At(0.50),7:F1} ms  p99 {At(0.99),7:F1} ms  max {sorted[^1],7:F1} ms");
+    }
+
+    /// <summary>What keeping the counts costs the result write: the counter statements next to the result UPDATE.</summary>
+    private static async Task ReportWriteCostAsync(NpgsqlDataSource dataSource)
+    {
+        await using var command = dataSource.CreateCommand("""
+            CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+            SELECT calls, round(total_exec_time::numeric, 0)::float8, round(mean_exec_time::numeric, 3)::float8, left(regexp_replace(query, '\s+', ' ', 'g'), 70)
+            FROM pg_stat_statements
+            WHERE query LIKE 'INSERT INTO message_counts%' OR query LIKE 'UPDATE deliveries d%SET state = u.state%'
+            ORDER BY total_exec_time DESC
+            """);
+        await using var reader = await command.ExecuteReaderAsync();
+        Console.WriteLine("result writes (calls, total ms, mean ms, statement):");
+        while (await reader.ReadAsync())
+        {
+            Console.WriteLine($"  {reader.GetInt64(0),8} {reader.GetDouble(1),9:F0} {reader.GetDouble(2),8:F3}  {reader.GetString(3)}");
+        }
     }
 
     private static async Task<Guid> SendAsync(HttpClient api, string topic)
