@@ -26,8 +26,9 @@ internal static class ImportBenchmark
         var count = DeliveryBenchmark.Option(args, "--endpoints", 200_000);
         var warmUp = DeliveryBenchmark.Option(args, "--warmup", 20_000);
         var rounds = Math.Max(1, DeliveryBenchmark.Option(args, "--rounds", 3));
+        var topics = Math.Clamp(DeliveryBenchmark.Option(args, "--topics", 1), 0, TopicNames.Length);
         var root = Path.Combine(Path.GetTempPath(), "pushgateway-bench-" + Guid.NewGuid().ToString("N")[..8]);
-        Console.WriteLine($"PushGateway import/export benchmark: {count:N0} endpoints, {rounds} rounds; data in {root}");
+        Console.WriteLine($"PushGateway import/export benchmark: {count:N0} endpoints, {topics} topic(s) a line, {rounds} rounds; data in {root}");
         Console.WriteLine($"load average at start: {LoadAverage()}");
 
         await using var postgres = await LocalPostgres.StartAsync(root, new Dictionary<string, string>
@@ -54,8 +55,8 @@ internal static class ImportBenchmark
 
             var file = Path.Combine(root, "import.ndjson");
             var warmFile = Path.Combine(root, "warmup.ndjson");
-            var bytes = Generate(file, count, "a");
-            Generate(warmFile, warmUp, "w");
+            var bytes = Generate(file, count, topics, "a");
+            Generate(warmFile, warmUp, topics, "w");
             Console.WriteLine($"generated {count:N0} lines, {bytes / (double)count:F0} bytes a line ({bytes / 1048576.0:F1} MB)");
 
             var warmApp = await CreateAppAsync(api, simulator, "warmup");
@@ -128,8 +129,8 @@ internal static class ImportBenchmark
         }
     }
 
-    /// <summary>N lines of about 200 bytes: an APNs token, custom data, a user and one to three of 20 topics.</summary>
-    private static long Generate(string path, int count, string seed)
+    /// <summary>N lines of about 200 bytes: an APNs token, custom data, a user and K of 20 topics.</summary>
+    private static long Generate(string path, int count, int topics, string seed)
     {
         using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
         var random = new Random(42);
@@ -145,11 +146,10 @@ internal static class ImportBenchmark
             writer.Write("\",\"userId\":\"");
             writer.Write(FormattableString.Invariant($"user-{i / 2:D8}"));
             writer.Write("\",\"topics\":[");
-            var topics = 1 + i % 3;
             for (var t = 0; t < topics; t++)
             {
                 writer.Write(t == 0 ? "\"" : ",\"");
-                writer.Write(TopicNames[(i + t * 7) % TopicNames.Length]);
+                writer.Write(TopicNames[(i + t) % TopicNames.Length]);
                 writer.Write('"');
             }
 

@@ -26,7 +26,7 @@ static int Usage()
                dotnet run -c Release --project bench/PushGateway.Benchmarks -- delivery
                  [--fanout N] [--batch-messages M] [--batch-concurrency C]
                dotnet run -c Release --project bench/PushGateway.Benchmarks -- import
-                 [--endpoints N] [--warmup W] [--rounds R] [--statements]
+                 [--endpoints N] [--topics K] [--warmup W] [--rounds R] [--statements]
         """);
     return 2;
 }

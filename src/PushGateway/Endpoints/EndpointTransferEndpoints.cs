@@ -32,7 +32,8 @@ internal static class EndpointTransferEndpoints
     }
 
     private static async Task<IResult> ImportAsync(
-        Guid appId, HttpContext http, ProjectScope scope, PushGatewayDbContext db, TimeProvider time, string? events, CancellationToken cancellationToken)
+        Guid appId, HttpContext http, ProjectScope scope, PushGatewayDbContext db, NpgsqlDataSource dataSource, TimeProvider time, string? events,
+        CancellationToken cancellationToken)
     {
         var app = await EndpointsEndpoints.FindApplicationAsync(db, scope, appId, cancellationToken);
         if (app is null)
@@ -58,16 +59,11 @@ internal static class EndpointTransferEndpoints
             limit.MaxRequestBodySize = null;
         }
 
-        var import = new EndpointImport(db, app, events == "created", time.UtcNow());
+        var import = new EndpointImport(dataSource, app, events == "created", time.UtcNow());
         using var reader = new StreamReader(http.Request.Body, new UTF8Encoding(false, throwOnInvalidBytes: false), detectEncodingFromByteOrderMarks: false, bufferSize: 64 * 1024);
         try
         {
-            while (await reader.ReadLineAsync(cancellationToken) is { } line)
-            {
-                await import.AddAsync(line, cancellationToken);
-            }
-
-            await import.FlushAsync(cancellationToken);
+            await import.RunAsync(reader, cancellationToken);
         }
         catch (Exception ex) when (GatewayApp.IsDatabaseUnavailable(ex) && !cancellationToken.IsCancellationRequested)
         {
