@@ -11,7 +11,8 @@ namespace PushGateway.Endpoints;
 internal static class EndpointTransferEndpoints
 {
     public const string NdjsonType = "application/x-ndjson";
-    private const int ExportPage = 5000;
+    private const int ExportPage = 10_000;
+    private const int FlushBytes = 64 * 1024;
 
     public static void MapEndpointTransfer(this IEndpointRouteBuilder routes)
     {
@@ -94,7 +95,7 @@ internal static class EndpointTransferEndpoints
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             // One page is written into a buffer and then to the response asynchronously (Kestrel allows no synchronous writes).
-            var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024 * 1024);
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>(2 * FlushBytes);
             var after = Guid.Empty;
             while (true)
             {
@@ -114,6 +115,13 @@ internal static class EndpointTransferEndpoints
                         rows++;
                         after = reader.GetGuid(0);
                         WriteLine(buffer, reader);
+                        // Written out while the page is still being read: PostgreSQL goes on producing rows into the
+                        // socket meanwhile, instead of the two taking turns once a page.
+                        if (buffer.WrittenCount >= FlushBytes)
+                        {
+                            await stream.WriteAsync(buffer.WrittenMemory, cancellationToken);
+                            buffer.ResetWrittenCount();
+                        }
                     }
                 }
 
