@@ -20,7 +20,7 @@ namespace PushGateway.Benchmarks;
 /// </summary>
 internal static class DeliveryBenchmark
 {
-    private const string AdminKey = "benchmark-admin-key-0123456789";
+    internal const string AdminKey = "benchmark-admin-key-0123456789";
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
@@ -270,7 +270,7 @@ internal static class DeliveryBenchmark
         throw new TimeoutException("deliveries did not finish in 10 minutes");
     }
 
-    private static async Task<(string Key, Guid AppId, Guid ProjectId)> SetUpAsync(HttpClient http, SimulatorHost simulator)
+    internal static async Task<(string Key, Guid AppId, Guid ProjectId)> SetUpAsync(HttpClient http, SimulatorHost simulator)
     {
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         var project = await (await http.PostAsJsonAsync("v1/projects", new { name = "bench" })).Content.ReadFromJsonAsync<JsonObject>();
@@ -324,7 +324,7 @@ internal static class DeliveryBenchmark
         await command.ExecuteNonQueryAsync();
     }
 
-    private sealed record RunningGateway(Process Process, Uri BaseAddress) : IDisposable
+    internal sealed record RunningGateway(Process Process, Uri BaseAddress) : IDisposable
     {
         public void Dispose()
         {
@@ -337,7 +337,7 @@ internal static class DeliveryBenchmark
         }
     }
 
-    private static RunningGateway StartGateway(string connectionString, SimulatorHost simulator)
+    internal static RunningGateway StartGateway(string connectionString, SimulatorHost simulator)
     {
         var port = System.Net.Sockets.TcpListener.Create(0) is var l ? Free(l) : 0;
         var startInfo = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -382,7 +382,7 @@ internal static class DeliveryBenchmark
         return port;
     }
 
-    private static async Task WaitReadyAsync(HttpClient http, Process process)
+    internal static async Task WaitReadyAsync(HttpClient http, Process process)
     {
         for (var i = 0; i < 300; i++)
         {
@@ -408,7 +408,7 @@ internal static class DeliveryBenchmark
         throw new TimeoutException("the gateway did not get ready");
     }
 
-    private static double PeakMemoryMegabytes(int pid)
+    internal static double PeakMemoryMegabytes(int pid)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
@@ -422,7 +422,7 @@ internal static class DeliveryBenchmark
     }
 
     /// <summary>CPU time used so far by the gateway process, this process (simulator + load driver) and PostgreSQL.</summary>
-    private sealed record CpuSnapshot(double Gateway, double Driver, double Postgres)
+    internal sealed record CpuSnapshot(double Gateway, double Driver, double Postgres)
     {
         /// <summary>The benchmark cluster's postmaster: only it and its children are counted (other clusters on the machine are not).</summary>
         public static int PostmasterPid { get; set; }
@@ -462,13 +462,13 @@ internal static class DeliveryBenchmark
             FormattableString.Invariant($"gateway {Gateway:F1}, PostgreSQL {Postgres:F1}, simulator+driver {Driver:F1}");
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static int Option(IReadOnlyList<string> args, string name, int fallback)
+    internal static int Option(IReadOnlyList<string> args, string name, int fallback)
     {
         for (var i = 0; i < args.Count - 1; i++)
         {

@@ -14,6 +14,7 @@ return args switch
 {
     ["apns", .. var rest] => await ApnsBenchmark.RunAsync(BenchmarkArguments.Parse(rest)),
     ["delivery", .. var rest] => await DeliveryBenchmark.RunAsync(rest),
+    ["import", .. var rest] => await ImportBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -24,6 +25,8 @@ static int Usage()
                  [--requests N] [--concurrency C] [--connections K] [--streams S] [--warmup W] [--payload BYTES] [--alloc-profile 1]
                dotnet run -c Release --project bench/PushGateway.Benchmarks -- delivery
                  [--fanout N] [--batch-messages M] [--batch-concurrency C]
+               dotnet run -c Release --project bench/PushGateway.Benchmarks -- import
+                 [--endpoints N] [--topics K] [--warmup W] [--rounds R] [--statements]
         """);
     return 2;
 }
