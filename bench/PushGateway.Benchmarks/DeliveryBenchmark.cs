@@ -422,7 +422,7 @@ internal static class DeliveryBenchmark
     }
 
     /// <summary>CPU time used so far by the gateway process, this process (simulator + load driver) and PostgreSQL.</summary>
-    private sealed record CpuSnapshot(double Gateway, double Driver, double Postgres)
+    internal sealed record CpuSnapshot(double Gateway, double Driver, double Postgres)
     {
         /// <summary>The benchmark cluster's postmaster: only it and its children are counted (other clusters on the machine are not).</summary>
         public static int PostmasterPid { get; set; }
@@ -462,7 +462,7 @@ internal static class DeliveryBenchmark
             FormattableString.Invariant($"gateway {Gateway:F1}, PostgreSQL {Postgres:F1}, simulator+driver {Driver:F1}");
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;

@@ -15,6 +15,7 @@ return args switch
     ["apns", .. var rest] => await ApnsBenchmark.RunAsync(BenchmarkArguments.Parse(rest)),
     ["delivery", .. var rest] => await DeliveryBenchmark.RunAsync(rest),
     ["message-reads", .. var rest] => await MessageReadBenchmark.RunAsync(rest),
+    ["import", .. var rest] => await ImportBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -27,6 +28,8 @@ static int Usage()
                  [--fanout N] [--batch-messages M] [--batch-concurrency C]
                dotnet run -c Release --project bench/PushGateway.Benchmarks -- message-reads
                  [--deliveries N] [--calls C]
+               dotnet run -c Release --project bench/PushGateway.Benchmarks -- import
+                 [--endpoints N] [--topics K] [--warmup W] [--rounds R] [--statements]
         """);
     return 2;
 }

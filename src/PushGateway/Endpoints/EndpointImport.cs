@@ -1,10 +1,8 @@
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
+using System.Threading.Channels;
 using Npgsql;
-using NpgsqlTypes;
 using PushGateway.Data;
-using PushGateway.Events;
 using PushGateway.Hosting;
 using PushGateway.Topics;
 
@@ -18,124 +16,215 @@ internal sealed record ImportSummary(long Lines, long Created, long Existing, lo
 /// <summary>
 /// Bulk import of endpoints from NDJSON with SNS create semantics per line: new token → created; existing token whose
 /// supplied attributes match → existing (kept as it is); supplied attributes that differ → conflict, left unchanged.
-/// Lines are read one at a time and written in batches of <see cref="BatchSize"/>, one transaction each (endpoints,
-/// topics, subscriptions, and endpointCreated events when asked for), so memory stays flat whatever the size and a
-/// failure leaves every committed batch whole: <see cref="CommittedLines"/> says where to resume.
+/// The request's thread reads and checks the lines one at a time and seals them into batches of
+/// <see cref="BatchSize"/>; <see cref="Writers"/> writers, each on its own connection, write the batches at the same
+/// time, one transaction each (<see cref="ImportBatchWriter"/>), so PostgreSQL works on two cores while the next lines
+/// are parsed. At most a few batches are in memory whatever the size. A failure leaves every committed batch whole;
+/// <see cref="CommittedLines"/> is the end of the run of committed batches from the start, where to resume.
 /// </summary>
-internal sealed class EndpointImport(PushGatewayDbContext db, Application app, bool raiseEvents, DateTimeOffset now)
+internal sealed class EndpointImport(NpgsqlDataSource dataSource, Application app, bool raiseEvents, DateTimeOffset now)
 {
-    public const int BatchSize = 1000;
+    public const int BatchSize = 2000;
+    public const int Writers = 2;
     public const int MaxProblems = 100;
 
-    private sealed record Line(long Number, string Token, Optional<string> CustomUserData, bool? Enabled, Optional<string> UserId, string[] Topics);
-
-    private readonly List<Line> _batch = [];
-    private readonly HashSet<string> _batchTokens = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
     private readonly List<ImportProblem> _problems = [];
-    private long _created, _existing, _conflicts, _invalid, _lines;
+    private readonly SortedDictionary<long, long> _committedOutOfOrder = [];
+    private readonly List<ImportBatch> _inFlight = [];
+    private List<ImportLine> _batch = [];
+    private HashSet<string> _batchTokens = new(StringComparer.Ordinal);
+    private long _created, _existing, _conflicts, _invalid, _lines, _sealed, _nextToCommit, _committedLines;
 
     /// <summary>Every line up to this one is committed (or was invalid).</summary>
-    public long CommittedLines { get; private set; }
+    public long CommittedLines
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _committedLines;
+            }
+        }
+    }
 
-    public ImportSummary Summary => new(_lines, _created, _existing, _conflicts, _invalid, _problems.OrderBy(p => p.Line).ToList());
+    public ImportSummary Summary
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new(_lines, _created, _existing, _conflicts, _invalid, _problems.OrderBy(p => p.Line).Take(MaxProblems).ToList());
+            }
+        }
+    }
 
-    public async Task AddAsync(string text, CancellationToken cancellationToken)
+    /// <summary>Reads every line and waits for the writers; throws what stopped them (the database, cancellation).</summary>
+    public async Task RunAsync(TextReader reader, CancellationToken cancellationToken)
+    {
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var channel = Channel.CreateBounded<ImportBatch>(new BoundedChannelOptions(Writers) { SingleWriter = true });
+        var writers = Enumerable.Range(0, Writers).Select(_ => Task.Run(() => WriteAllAsync(channel.Reader, failed, cancellationToken), CancellationToken.None)).ToArray();
+        Exception? readError = null;
+        try
+        {
+            while (await reader.ReadLineAsync(failed.Token) is { } text)
+            {
+                if (Add(text) is { } batch)
+                {
+                    await channel.Writer.WriteAsync(batch, failed.Token);
+                }
+            }
+
+            await channel.Writer.WriteAsync(Seal(), failed.Token);
+        }
+        catch (OperationCanceledException) when (failed.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // A writer failed; what it threw is rethrown below.
+        }
+        catch (Exception ex)
+        {
+            readError = ex;
+            await failed.CancelAsync();
+        }
+        finally
+        {
+            channel.Writer.TryComplete();
+        }
+
+        try
+        {
+            await Task.WhenAll(writers);
+        }
+        catch (Exception) when (readError is not null)
+        {
+        }
+
+        if (readError is not null)
+        {
+            ExceptionDispatchInfo.Throw(readError);
+        }
+    }
+
+    private async Task WriteAllAsync(ChannelReader<ImportBatch> batches, CancellationTokenSource failed, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            var writer = new ImportBatchWriter(connection, app, raiseEvents, now);
+            await foreach (var batch in batches.ReadAllAsync(failed.Token))
+            {
+                try
+                {
+                    foreach (var earlier in batch.After)
+                    {
+                        await earlier.Done;
+                    }
+
+                    failed.Token.ThrowIfCancellationRequested();
+                    var result = batch.Lines.Count == 0 ? new ImportBatchResult(0, 0, 0, []) : await writer.WriteAsync(batch, cancellationToken);
+                    Record(batch, result);
+                    batch.Committed();
+                }
+                catch (Exception ex)
+                {
+                    batch.Failed(ex);
+                    throw;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !failed.IsCancellationRequested)
+        {
+            await failed.CancelAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Checks one line; returns a batch when this line sealed one.</summary>
+    private ImportBatch? Add(string text)
     {
         var number = ++_lines;
         if (string.IsNullOrWhiteSpace(text))
         {
-            Problem(new ImportProblem(number, "invalid", "Empty line."));
-            return;
+            Invalid(new ImportProblem(number, "invalid", "Empty line."));
+            return null;
         }
 
         var line = Parse(number, text, out var error);
         if (line is null)
         {
-            Problem(new ImportProblem(number, "invalid", error!));
-            return;
+            Invalid(new ImportProblem(number, "invalid", error!));
+            return null;
         }
 
         // A token twice in one batch: the first must be written before the second can be compared with it.
-        if (!_batchTokens.Add(line.Token))
+        ImportBatch? sealedBatch = null;
+        if (_batchTokens.Contains(line.Token))
         {
-            await FlushAsync(cancellationToken);
-            _batchTokens.Add(line.Token);
+            _lines--;
+            sealedBatch = Seal();
+            _lines++;
         }
 
         _batch.Add(line);
-        if (_batch.Count >= BatchSize)
+        _batchTokens.Add(line.Token);
+        return sealedBatch ?? (_batch.Count >= BatchSize ? Seal() : null);
+    }
+
+    /// <summary>Closes the lines read so far into a batch (possibly empty), to commit after the in-flight batches it shares a token with.</summary>
+    private ImportBatch Seal()
+    {
+        _inFlight.RemoveAll(b => b.Done.IsCompletedSuccessfully);
+        var after = _inFlight.Where(b => _batchTokens.Overlaps(b.Tokens)).ToList();
+        var batch = new ImportBatch(_sealed++, _batch, _batchTokens, _lines, after);
+        _inFlight.Add(batch);
+        _batch = [];
+        _batchTokens = new HashSet<string>(StringComparer.Ordinal);
+        return batch;
+    }
+
+    private void Record(ImportBatch batch, ImportBatchResult result)
+    {
+        lock (_gate)
         {
-            await FlushAsync(cancellationToken);
+            _created += result.Created;
+            _existing += result.Existing;
+            _conflicts += result.Conflicts;
+            foreach (var problem in result.Problems)
+            {
+                AddProblem(problem);
+            }
+
+            _committedOutOfOrder[batch.Sequence] = batch.LastLine;
+            while (_committedOutOfOrder.Remove(_nextToCommit, out var last))
+            {
+                _committedLines = last;
+                _nextToCommit++;
+            }
         }
     }
 
-    public async Task FlushAsync(CancellationToken cancellationToken)
+    private void Invalid(ImportProblem problem)
     {
-        if (_batch.Count == 0)
-        {
-            CommittedLines = _lines;
-            return;
-        }
-
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        var npgsqlTransaction = (NpgsqlTransaction)transaction.GetDbTransaction();
-        var created = await InsertAsync(connection, npgsqlTransaction, cancellationToken);
-        var keep = new List<(Guid EndpointId, Line Line)>();
-        var existing = await ExistingAsync(connection, npgsqlTransaction, _batch.Where(l => !created.ContainsKey(l.Token)).Select(l => l.Token).ToArray(), cancellationToken);
-        foreach (var line in _batch)
-        {
-            if (created.TryGetValue(line.Token, out var id))
-            {
-                _created++;
-                keep.Add((id, line));
-                if (raiseEvents)
-                {
-                    db.Events.Add(EventOutbox.Create(EventTypes.EndpointCreated, ToEndpoint(id, line), app.ProjectId, now));
-                }
-            }
-            else if (existing.TryGetValue(line.Token, out var stored))
-            {
-                var same = (!line.CustomUserData.IsSet || line.CustomUserData.Value == stored.CustomUserData)
-                    && (line.Enabled is null || line.Enabled == stored.Enabled)
-                    && (!line.UserId.IsSet || line.UserId.Value == stored.UserId);
-                if (same)
-                {
-                    _existing++;
-                    keep.Add((stored.Id, line));
-                }
-                else
-                {
-                    _conflicts++;
-                    Problem(new ImportProblem(line.Number, "conflict",
-                        $"Endpoint {stored.Id} already exists with the same token, but different attributes; left unchanged.", stored.Id));
-                }
-            }
-        }
-
-        await SubscribeAsync(connection, npgsqlTransaction, keep, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        db.ChangeTracker.Clear();
-        _batch.Clear();
-        _batchTokens.Clear();
-        CommittedLines = _lines;
-    }
-
-    private void Problem(ImportProblem problem)
-    {
-        if (problem.Kind == "invalid")
+        lock (_gate)
         {
             _invalid++;
-        }
-
-        if (_problems.Count < MaxProblems)
-        {
-            _problems.Add(problem);
+            AddProblem(problem);
         }
     }
 
-    private Line? Parse(long number, string text, out string? error)
+    /// <summary>Keeps the problems with the lowest line numbers (batches commit in any order).</summary>
+    private void AddProblem(ImportProblem problem)
+    {
+        _problems.Add(problem);
+        if (_problems.Count > 2 * MaxProblems)
+        {
+            _problems.Sort((a, b) => a.Line.CompareTo(b.Line));
+            _problems.RemoveRange(MaxProblems, _problems.Count - MaxProblems);
+        }
+    }
+
+    private ImportLine? Parse(long number, string text, out string? error)
     {
         error = null;
         JsonDocument document;
@@ -203,112 +292,7 @@ internal sealed class EndpointImport(PushGatewayDbContext db, Application app, b
                 return null;
             }
 
-            return new Line(number, normalized, customUserData, enabled, userId, topics);
+            return new ImportLine(number, normalized, customUserData, enabled, userId, topics);
         }
-    }
-
-    private PlatformEndpoint ToEndpoint(Guid id, Line line) => new()
-    {
-        Id = id,
-        ProjectId = app.ProjectId,
-        ApplicationId = app.Id,
-        Token = line.Token,
-        Enabled = line.Enabled ?? true,
-        CustomUserData = line.CustomUserData.Value,
-        UserId = line.UserId.Value,
-        CreatedAt = now,
-        UpdatedAt = now,
-        TokenUpdatedAt = now,
-        DisabledAt = line.Enabled == false ? now : null,
-        DisabledReason = line.Enabled == false ? "manual" : null,
-    };
-
-    /// <summary>One INSERT … SELECT FROM unnest for the batch; returns the tokens this batch created, with their ids.</summary>
-    private async Task<Dictionary<string, Guid>> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
-    {
-        var endpoints = _batch.Select(l => ToEndpoint(Guid.CreateVersion7(), l)).ToList();
-        await using var command = new NpgsqlCommand("""
-            INSERT INTO endpoints (id, project_id, application_id, token, enabled, custom_user_data, user_id,
-                                   created_at, updated_at, token_updated_at, disabled_at, disabled_reason)
-            SELECT u.id, @p, @a, u.token, u.enabled, u.data, u.user_id, @now, @now, @now,
-                   CASE WHEN u.enabled THEN NULL ELSE @now END, CASE WHEN u.enabled THEN NULL ELSE 'manual' END
-            FROM unnest(@ids, @tokens, @enabled, @data, @users) AS u(id, token, enabled, data, user_id)
-            ON CONFLICT (application_id, token) DO NOTHING
-            RETURNING token, id
-            """, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<Guid>("p", app.ProjectId));
-        command.Parameters.Add(new NpgsqlParameter<Guid>("a", app.Id));
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", endpoints.Select(e => e.Id).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("tokens", endpoints.Select(e => e.Token).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<bool[]>("enabled", endpoints.Select(e => e.Enabled).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter("data", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = endpoints.Select(e => e.CustomUserData).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("users", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = endpoints.Select(e => e.UserId).ToArray() });
-        var created = new Dictionary<string, Guid>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            created[reader.GetString(0)] = reader.GetGuid(1);
-        }
-
-        return created;
-    }
-
-    private sealed record Stored(Guid Id, string? CustomUserData, bool Enabled, string? UserId);
-
-    private async Task<Dictionary<string, Stored>> ExistingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string[] tokens, CancellationToken cancellationToken)
-    {
-        var found = new Dictionary<string, Stored>(StringComparer.Ordinal);
-        if (tokens.Length == 0)
-        {
-            return found;
-        }
-
-        await using var command = new NpgsqlCommand(
-            "SELECT token, id, custom_user_data, enabled, user_id FROM endpoints WHERE application_id = @a AND token = ANY(@tokens)", connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<Guid>("a", app.Id));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("tokens", tokens));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            found[reader.GetString(0)] = new Stored(reader.GetGuid(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetBoolean(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4));
-        }
-
-        return found;
-    }
-
-    /// <summary>Creates the batch's topics when absent and subscribes its created and kept endpoints (idempotent).</summary>
-    private async Task SubscribeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<(Guid EndpointId, Line Line)> keep, CancellationToken cancellationToken)
-    {
-        var pairs = keep.SelectMany(k => k.Line.Topics.Select(t => (k.EndpointId, Topic: t))).ToList();
-        if (pairs.Count == 0)
-        {
-            return;
-        }
-
-        await using (var topics = new NpgsqlCommand("""
-            INSERT INTO topics (id, project_id, name, created_at)
-            SELECT gen_random_uuid(), @p, n, @now FROM unnest(@names) AS n
-            ON CONFLICT (project_id, name) DO NOTHING
-            """, connection, transaction))
-        {
-            topics.Parameters.Add(new NpgsqlParameter<Guid>("p", app.ProjectId));
-            topics.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-            topics.Parameters.Add(new NpgsqlParameter<string[]>("names", pairs.Select(p => p.Topic).Distinct().ToArray()));
-            await topics.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var subscribe = new NpgsqlCommand("""
-            INSERT INTO topic_subscriptions (topic_id, endpoint_id, created_at)
-            SELECT t.id, u.endpoint_id, @now FROM unnest(@endpoints, @names) AS u(endpoint_id, name)
-            JOIN topics t ON t.project_id = @p AND t.name = u.name
-            ON CONFLICT DO NOTHING
-            """, connection, transaction);
-        subscribe.Parameters.Add(new NpgsqlParameter<Guid>("p", app.ProjectId));
-        subscribe.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-        subscribe.Parameters.Add(new NpgsqlParameter<Guid[]>("endpoints", pairs.Select(p => p.EndpointId).ToArray()));
-        subscribe.Parameters.Add(new NpgsqlParameter<string[]>("names", pairs.Select(p => p.Topic).ToArray()));
-        await subscribe.ExecuteNonQueryAsync(cancellationToken);
     }
 }

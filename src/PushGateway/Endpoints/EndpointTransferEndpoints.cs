@@ -11,7 +11,8 @@ namespace PushGateway.Endpoints;
 internal static class EndpointTransferEndpoints
 {
     public const string NdjsonType = "application/x-ndjson";
-    private const int ExportPage = 5000;
+    private const int ExportPage = 10_000;
+    private const int FlushBytes = 64 * 1024;
 
     public static void MapEndpointTransfer(this IEndpointRouteBuilder routes)
     {
@@ -32,7 +33,8 @@ internal static class EndpointTransferEndpoints
     }
 
     private static async Task<IResult> ImportAsync(
-        Guid appId, HttpContext http, ProjectScope scope, PushGatewayDbContext db, TimeProvider time, string? events, CancellationToken cancellationToken)
+        Guid appId, HttpContext http, ProjectScope scope, PushGatewayDbContext db, NpgsqlDataSource dataSource, TimeProvider time, string? events,
+        CancellationToken cancellationToken)
     {
         var app = await EndpointsEndpoints.FindApplicationAsync(db, scope, appId, cancellationToken);
         if (app is null)
@@ -58,16 +60,11 @@ internal static class EndpointTransferEndpoints
             limit.MaxRequestBodySize = null;
         }
 
-        var import = new EndpointImport(db, app, events == "created", time.UtcNow());
+        var import = new EndpointImport(dataSource, app, events == "created", time.UtcNow());
         using var reader = new StreamReader(http.Request.Body, new UTF8Encoding(false, throwOnInvalidBytes: false), detectEncodingFromByteOrderMarks: false, bufferSize: 64 * 1024);
         try
         {
-            while (await reader.ReadLineAsync(cancellationToken) is { } line)
-            {
-                await import.AddAsync(line, cancellationToken);
-            }
-
-            await import.FlushAsync(cancellationToken);
+            await import.RunAsync(reader, cancellationToken);
         }
         catch (Exception ex) when (GatewayApp.IsDatabaseUnavailable(ex) && !cancellationToken.IsCancellationRequested)
         {
@@ -98,7 +95,7 @@ internal static class EndpointTransferEndpoints
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             // One page is written into a buffer and then to the response asynchronously (Kestrel allows no synchronous writes).
-            var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024 * 1024);
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>(2 * FlushBytes);
             var after = Guid.Empty;
             while (true)
             {
@@ -118,6 +115,13 @@ internal static class EndpointTransferEndpoints
                         rows++;
                         after = reader.GetGuid(0);
                         WriteLine(buffer, reader);
+                        // Written out while the page is still being read: PostgreSQL goes on producing rows into the
+                        // socket meanwhile, instead of the two taking turns once a page.
+                        if (buffer.WrittenCount >= FlushBytes)
+                        {
+                            await stream.WriteAsync(buffer.WrittenMemory, cancellationToken);
+                            buffer.ResetWrittenCount();
+                        }
                     }
                 }
 

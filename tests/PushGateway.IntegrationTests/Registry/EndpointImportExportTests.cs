@@ -10,6 +10,9 @@ public sealed class EndpointImportExportTests(TestGateway gateway) : IClassFixtu
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>The gateway's import batch size (EndpointImport.BatchSize).</summary>
+    private const int EndpointImportBatch = 2000;
+
     private static async Task<(HttpStatusCode Status, JsonObject Body)> ImportAsync(HttpClient client, Guid appId, string ndjson, string query = "")
     {
         var content = new StringContent(ndjson, Encoding.UTF8, "application/x-ndjson");
@@ -77,6 +80,45 @@ public sealed class EndpointImportExportTests(TestGateway gateway) : IClassFixtu
         var (_, copied) = await ImportAsync(project.Client, otherApp, string.Join('\n', exported.Select(e => e.ToJsonString())), "?events=created");
         Assert.Equal(2502, copied["created"]!.GetValue<long>());
         Assert.Equal(2502L, await gateway.ScalarAsync<long>("SELECT count(*) FROM events WHERE application_id = @a AND type = 'endpointCreated'", Ct, ("a", otherApp)));
+    }
+
+    [Fact]
+    public async Task Import_TokenRepeatedInALaterBatch_IsDecidedInFileOrder()
+    {
+        var project = await gateway.NewProjectAsync(Ct);
+        var appId = await project.Client.CreateFcmAppAsync(Ct);
+        var lines = new StringBuilder();
+        var topics = string.Join(',', Enumerable.Range(0, 10).Select(t => $"\"t{t}\""));
+        for (var i = 0; i < EndpointImportBatch; i++)
+        {
+            lines.Append($$"""{"token":"tok-{{i}}","userId":"first","topics":[{{topics}}]}""").Append('\n');
+        }
+
+        // A small second batch, written by the other writer while the first one is still at work: the earlier line still wins.
+        lines.Append("""{"token":"tok-0","userId":"second"}""").Append('\n');
+        lines.Append("""{"token":"tok-1999","userId":"first"}""").Append('\n');
+
+        var (status, summary) = await ImportAsync(project.Client, appId, lines.ToString());
+        Assert.True(status == HttpStatusCode.OK, summary.ToJsonString());
+        Assert.Equal(EndpointImportBatch, summary["created"]!.GetValue<long>());
+        Assert.Equal(1, summary["existing"]!.GetValue<long>());
+        Assert.Equal(1, summary["conflicts"]!.GetValue<long>());
+        Assert.Equal(EndpointImportBatch + 1L, summary["problems"]!.AsArray().Single()!["line"]!.GetValue<long>());
+        Assert.Equal("first", await gateway.ScalarAsync<string>("SELECT user_id FROM endpoints WHERE application_id = @a AND token = 'tok-0'", Ct, ("a", appId)));
+    }
+
+    [Fact]
+    public async Task ImportAndExport_OfAnotherProjectsApplication_Answer404AndWriteNothing()
+    {
+        var owner = await gateway.NewProjectAsync(Ct);
+        var appId = await owner.Client.CreateFcmAppAsync(Ct);
+        var other = await gateway.NewProjectAsync(Ct);
+        var import = await other.Client.PostAsync($"v1/applications/{appId}/endpoints/import",
+            new StringContent("""{"token":"tok-intruder"}""" + "\n", Encoding.UTF8, "application/x-ndjson"), Ct);
+        await import.AssertProblemAsync(HttpStatusCode.NotFound, "not-found", Ct);
+        var export = await other.Client.GetAsync($"v1/applications/{appId}/endpoints/export", Ct);
+        await export.AssertProblemAsync(HttpStatusCode.NotFound, "not-found", Ct);
+        Assert.Equal(0L, await gateway.ScalarAsync<long>("SELECT count(*) FROM endpoints WHERE application_id = @a", Ct, ("a", appId)));
     }
 
     [Fact]

@@ -250,7 +250,7 @@ public sealed class SnsAwsCliTests(DeliveryGateway gateway) : IClassFixture<Deli
         var appArn = await CreateApnsApplicationAsync(keys, "auth-ios");
         var before = await gateway.TableCountsAsync(Ct);
 
-        var wrongSecret = await AwsFails(keys with { SecretAccessKey = "x" + keys.SecretAccessKey[1..] },
+        var wrongSecret = await AwsFails(keys with { SecretAccessKey = (keys.SecretAccessKey[0] == 'x' ? "y" : "x") + keys.SecretAccessKey[1..] },
             "sns", "create-platform-endpoint", "--platform-application-arn", appArn, "--token", TestCredentials.ApnsTokenHex());
         Assert.Contains("(SignatureDoesNotMatch)", wrongSecret.Stderr);
         var unknown = await AwsFails(keys with { AccessKeyId = "PGSNAAAAAAAAAAAAAAAA" },

@@ -24,3 +24,28 @@ public sealed class StaleTokenPolicyTests
         Assert.Equal(Now.AddDays(-60), StaleTokenPolicy.Cutoff("apns", options, Now));
     }
 }
+
+public sealed class PreSendStaleCheckTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
+
+    private static ClaimedDelivery Claimed(bool enabled = true) =>
+        new(1, Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), 1, Now.AddHours(1), "token", enabled, Now.AddSeconds(30), Now.AddDays(-300));
+
+    [Fact]
+    public void StaleEndpoint_IsSkipped_WithItsReason_AndNoAttemptCounted()
+    {
+        var result = PreSendCheck.Decide(Claimed(), true, true, true, Now, endpointStale: true);
+        Assert.NotNull(result);
+        Assert.Equal("skipped", result.State);
+        Assert.Equal(PreSendCheck.StaleSkipReason, result.ProviderReason);
+        Assert.Equal(0, result.Attempts);
+    }
+
+    [Fact]
+    public void FreshEndpoint_IsSent_AndDisabledOneSaysDisabled()
+    {
+        Assert.Null(PreSendCheck.Decide(Claimed(), true, true, true, Now, endpointStale: false));
+        Assert.Equal("endpoint disabled", PreSendCheck.Decide(Claimed(enabled: false), true, true, true, Now, endpointStale: true)!.ProviderReason);
+    }
+}

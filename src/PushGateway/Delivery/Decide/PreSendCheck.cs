@@ -4,20 +4,24 @@ namespace PushGateway.Delivery;
 
 /// <summary>
 /// What is decided about a claimed delivery before anything is sent: skipped when its endpoint, application or
-/// message is gone or the endpoint is disabled, expired when its TTL ran out in the queue, held while its application
+/// message is gone, the endpoint is disabled, or its token went stale (not confirmed by the app within the
+/// <see cref="StaleTokenOptions"/> limit; the background job disables such endpoints in batches, and until it gets
+/// there they are not sent to either), expired when its TTL ran out in the queue, held while its application
 /// is disabled. Null means "send it". The claim counted an attempt; none of these outcomes made one.
 /// </summary>
 internal static class PreSendCheck
 {
-    public static DeliveryResult? Decide(ClaimedDelivery delivery, bool applicationExists, bool applicationEnabled, bool messageExists, DateTimeOffset now)
+    public static DeliveryResult? Decide(ClaimedDelivery delivery, bool applicationExists, bool applicationEnabled, bool messageExists, DateTimeOffset now,
+        bool endpointStale = false)
     {
         var notAttempted = delivery.Attempts - 1;
-        if (delivery.Token is null || !delivery.EndpointEnabled || !applicationExists || !messageExists)
+        if (delivery.Token is null || !delivery.EndpointEnabled || !applicationExists || !messageExists || endpointStale)
         {
             var why = delivery.Token is null ? "endpoint deleted"
                 : !delivery.EndpointEnabled ? "endpoint disabled"
                 : !applicationExists ? "application deleted"
-                : "message deleted";
+                : !messageExists ? "message deleted"
+                : StaleSkipReason;
             return new DeliveryResult(delivery, DeliveryStates.Skipped, notAttempted, now, null, now, null, why, null);
         }
 
@@ -33,6 +37,9 @@ internal static class PreSendCheck
 
         return null;
     }
+
+    /// <summary>The receipt's reason for a delivery skipped because its token went stale.</summary>
+    public const string StaleSkipReason = "endpoint stale: token not confirmed by the app within the StaleTokens limit";
 
     /// <summary>
     /// Not sent after all (shutdown, or its lease too close to running out to risk a request): the row is due again

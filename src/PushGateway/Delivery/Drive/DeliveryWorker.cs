@@ -22,6 +22,7 @@ internal sealed class DeliveryWorker(
     DeliveryMetrics metrics,
     MisconfigurationGuard guard,
     IOptions<DeliveryOptions> optionsAccessor,
+    IOptions<StaleTokenOptions> staleTokens,
     TimeProvider time,
     ILogger<DeliveryWorker> logger) : BackgroundService
 {
@@ -238,7 +239,9 @@ internal sealed class DeliveryWorker(
 
     private async Task ProcessAsync(ClaimedDelivery delivery, ApplicationState? app, MessageInfo? message, CancellationToken stoppingToken)
     {
-        var early = PreSendCheck.Decide(delivery, app is not null, app?.Enabled ?? false, message is not null, time.UtcNow());
+        var checkedAt = time.UtcNow();
+        var stale = app is not null && delivery.TokenUpdatedAt is { } confirmed && StaleTokenPolicy.IsStale(app.Platform, confirmed, staleTokens.Value, checkedAt);
+        var early = PreSendCheck.Decide(delivery, app is not null, app?.Enabled ?? false, message is not null, checkedAt, stale);
         if (early is not null)
         {
             Post(early);

@@ -36,7 +36,8 @@ internal sealed class DeliveryQueue(WorkerDatabase database)
             FROM picked p
             WHERE d.id = p.id
             RETURNING d.id, d.message_id, d.endpoint_id, d.application_id, d.attempts, d.expires_at, p.next_attempt_at AS due_at)
-        SELECT c.id, c.message_id, c.endpoint_id, c.application_id, c.attempts, c.expires_at, e.token, coalesce(e.enabled, false), c.due_at
+        SELECT c.id, c.message_id, c.endpoint_id, c.application_id, c.attempts, c.expires_at, e.token, coalesce(e.enabled, false), c.due_at,
+               e.token_updated_at
         FROM leased c LEFT JOIN endpoints e ON e.id = c.endpoint_id
         ORDER BY c.due_at, c.id
         """;
@@ -64,7 +65,8 @@ internal sealed class DeliveryQueue(WorkerDatabase database)
         {
             claimed.Add(new ClaimedDelivery(
                 reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetGuid(3), reader.GetInt32(4),
-                reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetBoolean(7), leasedUntil));
+                reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetBoolean(7), leasedUntil,
+                reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9)));
             cursor.Advance(reader.GetFieldValue<DateTimeOffset>(8), reader.GetInt64(0));
         }
 
