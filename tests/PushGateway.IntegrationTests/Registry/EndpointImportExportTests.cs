@@ -82,6 +82,47 @@ public sealed class EndpointImportExportTests(TestGateway gateway) : IClassFixtu
         Assert.Equal(2502L, await gateway.ScalarAsync<long>("SELECT count(*) FROM events WHERE application_id = @a AND type = 'endpointCreated'", Ct, ("a", otherApp)));
     }
 
+    /// <summary>
+    /// The export reads a page of endpoints and then the subscriptions of that id range per topic of the project: more
+    /// than one page (10,000), each line with exactly its own topics, none of another application's endpoints or topics.
+    /// </summary>
+    [Fact]
+    public async Task Export_OverSeveralPages_EachLineHasItsOwnTopics_AndNothingOfTheProjectsOtherApplication()
+    {
+        var project = await gateway.NewProjectAsync(Ct);
+        var appId = await project.Client.CreateFcmAppAsync(Ct);
+        var otherApp = await project.Client.CreateFcmAppAsync(Ct);
+        const int count = 10_500;
+        var lines = new StringBuilder();
+        for (var i = 0; i < count; i++)
+        {
+            var topics = i % 5 == 0 ? "[]" : $"[\"t{i % 4}\",\"all\"]";
+            lines.Append($$"""{"token":"exp-{{i}}","topics":{{topics}}}""").Append('\n');
+        }
+
+        var (status, summary) = await ImportAsync(project.Client, appId, lines.ToString());
+        Assert.True(status == HttpStatusCode.OK && summary["created"]!.GetValue<long>() == count, summary.ToJsonString());
+        var others = new StringBuilder();
+        for (var i = 0; i < 600; i++)
+        {
+            others.Append($$"""{"token":"other-{{i}}","topics":["b-only","all"]}""").Append('\n');
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await ImportAsync(project.Client, otherApp, others.ToString())).Status);
+
+        var export = await project.Client.GetAsync($"v1/applications/{appId}/endpoints/export", Ct);
+        var exported = (await export.Content.ReadAsStringAsync(Ct)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(count, exported.Count);
+        var ids = exported.Select(e => e["id"]!.GetValue<Guid>()).ToList();
+        Assert.Equal(count, ids.Distinct().Count());
+        foreach (var line in exported)
+        {
+            var i = int.Parse(line["token"]!.GetValue<string>()["exp-".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            string[] expected = i % 5 == 0 ? [] : ["all", $"t{i % 4}"];
+            Assert.Equal(expected, line["topics"]!.AsArray().Select(t => t!.GetValue<string>()).ToArray());
+        }
+    }
+
     [Fact]
     public async Task Import_TokenRepeatedInALaterBatch_IsDecidedInFileOrder()
     {
