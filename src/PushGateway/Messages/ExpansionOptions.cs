@@ -7,6 +7,9 @@ internal sealed class ExpansionOptions
 {
     public const string SectionName = "Expansion";
 
+    /// <summary>Run the expander in this process (on by default in every replica, API-only ones included).</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Endpoints expanded per transaction (each commits its deliveries and the expansion's cursor together).</summary>
     [Range(1, 50_000)]
     public int BatchSize { get; set; } = 10_000;
