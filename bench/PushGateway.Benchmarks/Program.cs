@@ -16,6 +16,7 @@ return args switch
     ["delivery", .. var rest] => await DeliveryBenchmark.RunAsync(rest),
     ["message-reads", .. var rest] => await MessageReadBenchmark.RunAsync(rest),
     ["import", .. var rest] => await ImportBenchmark.RunAsync(rest),
+    ["fanout-accept", .. var rest] => await FanOutAcceptBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -30,6 +31,8 @@ static int Usage()
                  [--deliveries N] [--calls C]
                dotnet run -c Release --project bench/PushGateway.Benchmarks -- import
                  [--endpoints N] [--topics K] [--warmup W] [--rounds R] [--statements]
+               dotnet run -c Release --project bench/PushGateway.Benchmarks -- fanout-accept
+                 [--endpoints N] [--rounds R]
         """);
     return 2;
 }

@@ -45,6 +45,28 @@ public sealed class Message
 }
 
 /// <summary>
+/// A fan-out (user, users, topic, application target) whose deliveries are still being inserted: written with its
+/// message when it is accepted and deleted by the transaction that inserts its last deliveries. Each expansion
+/// transaction locks the row, inserts the next batch of deliveries in endpoint order after <see cref="After"/> and
+/// moves <see cref="After"/> past them before it commits, so an expansion resumes where it stopped and never inserts
+/// an endpoint twice.
+/// </summary>
+public sealed class MessageExpansion
+{
+    public Guid MessageId { get; set; }
+    /// <summary>The topic or application the target named, resolved when the message was accepted.</summary>
+    public Guid? ScopeId { get; set; }
+    /// <summary>The users of a user or users target.</summary>
+    public string[]? UserIds { get; set; }
+    /// <summary>The last endpoint id expanded (the nil UUID before the first batch).</summary>
+    public Guid After { get; set; }
+    /// <summary>Batches done so far.</summary>
+    public int Batches { get; set; }
+    /// <summary>When the last batch committed (or the message was accepted): expansions take turns by it.</summary>
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>
 /// A message's finished deliveries, counted as they finish so that reading a message never recounts its deliveries.
 /// A message has up to <see cref="Slots"/> rows: each result transaction adds its group's numbers (<c>+ n</c>) to the
 /// row of its database session's slot, so workers writing results of one fan-out at the same time rarely wait on one

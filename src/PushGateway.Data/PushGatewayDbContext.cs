@@ -20,6 +20,7 @@ public sealed class PushGatewayDbContext(DbContextOptions<PushGatewayDbContext> 
     public DbSet<Message> Messages => Set<Message>();
     public DbSet<Delivery> Deliveries => Set<Delivery>();
     public DbSet<MessageCount> MessageCounts => Set<MessageCount>();
+    public DbSet<MessageExpansion> MessageExpansions => Set<MessageExpansion>();
     public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
     /// <summary>ASP.NET Core data-protection keys (console session cookies, antiforgery), shared by every replica.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

@@ -445,6 +445,38 @@ namespace PushGateway.Migrations.Migrations
                     b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 50);
                 });
 
+            modelBuilder.Entity("PushGateway.Data.MessageExpansion", b =>
+                {
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("message_id");
+
+                    b.Property<Guid>("After")
+                        .HasColumnType("uuid")
+                        .HasColumnName("after");
+
+                    b.Property<int>("Batches")
+                        .HasColumnType("integer")
+                        .HasColumnName("batches");
+
+                    b.Property<Guid?>("ScopeId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("scope_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.PrimitiveCollection<string[]>("UserIds")
+                        .HasColumnType("text[]")
+                        .HasColumnName("user_ids");
+
+                    b.HasKey("MessageId")
+                        .HasName("pk_message_expansions");
+
+                    b.ToTable("message_expansions", (string)null);
+                });
+
             modelBuilder.Entity("PushGateway.Data.OutboxEvent", b =>
                 {
                     b.Property<long>("Sequence")
@@ -776,6 +808,16 @@ namespace PushGateway.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_message_counts_messages_message_id");
+                });
+
+            modelBuilder.Entity("PushGateway.Data.MessageExpansion", b =>
+                {
+                    b.HasOne("PushGateway.Data.Message", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_message_expansions_messages_message_id");
                 });
 
             modelBuilder.Entity("PushGateway.Data.OutboxEvent", b =>

@@ -170,8 +170,10 @@ internal static class MessageCommands
             var messageId = Render.Text(accepted?["id"]) ?? throw new UnexpectedResponseException("The send was accepted without a message id.");
             if (!run.Json)
             {
+                // A fan-out's target count is known only once it is expanded (after the 202).
+                var forWhom = accepted!["targetCount"] is { } count ? $"for {Render.Text(count)} endpoint(s)" : "(a fan-out, expanded into deliveries after acceptance)";
                 await run.Err.WriteLineAsync(
-                    $"Message {messageId} accepted for {Render.Text(accepted!["targetCount"])} endpoint(s); waiting up to {waitSeconds} s for it to complete...");
+                    $"Message {messageId} accepted {forWhom}; waiting up to {waitSeconds} s for it to complete...");
             }
 
             var (final, completed) = await WaitAsync(run, messageId, TimeSpan.FromSeconds(waitSeconds), ct);

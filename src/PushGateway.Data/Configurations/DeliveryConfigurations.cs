@@ -57,6 +57,17 @@ internal sealed class MessageCountConfiguration : IEntityTypeConfiguration<Messa
     }
 }
 
+internal sealed class MessageExpansionConfiguration : IEntityTypeConfiguration<MessageExpansion>
+{
+    public void Configure(EntityTypeBuilder<MessageExpansion> builder)
+    {
+        builder.ToTable("message_expansions");
+        builder.HasKey(x => x.MessageId);
+        // Gone with its message (project deletion).
+        builder.HasOne<Message>().WithMany().HasForeignKey(x => x.MessageId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
 internal sealed class IdempotencyRecordConfiguration : IEntityTypeConfiguration<IdempotencyRecord>
 {
     public void Configure(EntityTypeBuilder<IdempotencyRecord> builder)

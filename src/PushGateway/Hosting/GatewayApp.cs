@@ -65,6 +65,14 @@ internal static class GatewayApp
         builder.Services.AddScoped<EndpointRegistry>();
         builder.Services.AddSingleton<DeliverySignal>();
         builder.Services.AddSingleton<MessageAcceptor>();
+        builder.Services.AddSingleton<ExpansionSignal>();
+        builder.Services.AddSingleton<ExpansionStore>();
+        builder.Services.AddOptions<ExpansionOptions>().BindConfiguration(ExpansionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        // Every replica expands fan-outs (API-only ones too: it is the second half of accepting them).
+        if (builder.Configuration.GetValue($"{ExpansionOptions.SectionName}:Enabled", true))
+        {
+            builder.Services.AddHostedService<FanOutExpander>();
+        }
         builder.Services.AddSingleton(sp => WorkerDatabase.Create(connectionString, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.ResultWriters + 6));
         builder.Services.AddSingleton<DeliveryQueue>();
         builder.Services.AddSingleton<ResultStore>();

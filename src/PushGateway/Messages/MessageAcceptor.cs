@@ -26,12 +26,18 @@ internal sealed record IdempotencyRequest(string Key, string RequestHash);
 
 /// <summary>
 /// Accepting messages: resolve targets, check sizes against the platforms actually targeted, and commit the
-/// messages with one delivery per target endpoint in one transaction. Fan-out targets (users, topics, applications) are expanded
-/// by the database in keyset batches (INSERT … SELECT), so no endpoint list is ever held in this process.
+/// messages in one transaction. Endpoint and endpoint-list targets get their deliveries in that transaction; fan-out
+/// targets (users, topics, applications) get a <c>message_expansions</c> row instead, and <see cref="FanOutExpander"/>
+/// inserts their deliveries after the commit in keyset batches, so the 202 never waits for a million rows.
 /// </summary>
-internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider time, DeliverySignal signal)
+internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider time, DeliverySignal signal, ExpansionSignal expansionSignal)
 {
-    private const int ExpansionBatch = 10_000;
+    /// <summary>
+    /// A fan-out message that leaves less room than this for the FCM token is checked against the longest targeted
+    /// token before it is accepted (a scan of the target); with more room it is not (real FCM tokens are a few
+    /// hundred characters), and an endpoint whose token is longer still fails on its own (the FCM client refuses it).
+    /// </summary>
+    internal const int FcmTokenRoomChecked = 1024;
     private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
     /// <summary>A TTL of 0 means "now or never": one attempt, allowed this long in the queue.</summary>
     internal static readonly TimeSpan ZeroTtlGrace = TimeSpan.FromSeconds(30);
@@ -98,12 +104,8 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
             // Deliveries first (nothing references messages by key), so each message row is written once, with its
             // target count and delivery id range, rather than inserted and then updated.
             await InsertListedDeliveriesAsync(connection, transaction, plans, now, cancellationToken);
-            foreach (var plan in plans.Where(p => p.FanOut is not null))
-            {
-                plan.TargetCount = await ExpandAsync(connection, transaction, projectId, plan, now, cancellationToken);
-            }
-
             await InsertMessagesAsync(connection, transaction, projectId, plans, idempotency?.Key, now, cancellationToken);
+            await InsertExpansionsAsync(connection, transaction, plans, now, cancellationToken);
             await MessageCounters.AddAsync(connection, transaction,
                 plans.Select(p => new CountDelta(p.Id, 0, 0, 0, p.Skipped, 0, p.Skipped > 0 ? now : null)).ToList(), cancellationToken);
 
@@ -127,9 +129,14 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         }
 
         await transaction.CommitAsync(cancellationToken);
-        if (plans.Count > 0)
+        if (plans.Any(p => p.FanOut is null))
         {
             signal.Notify();
+        }
+
+        if (plans.Any(p => p.FanOut is not null))
+        {
+            expansionSignal.Notify();
         }
 
         return new AcceptOutcome.Done(result);
@@ -198,20 +205,13 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
             FirstDeliveryId = FirstDeliveryId is { } f ? Math.Min(f, first) : first;
             LastDeliveryId = LastDeliveryId is { } l ? Math.Max(l, last) : last;
         }
-        /// <summary>For user/users/topic/application targets: FROM … WHERE selecting the target endpoints (e) and their applications (a).</summary>
-        public FanOut? FanOut { get; set; }
-        public int TargetCount { get; set; }
+        /// <summary>For user/users/topic/application targets: expanded after the commit.</summary>
+        public FanOutTarget? FanOut { get; set; }
+        /// <summary>Null for a fan-out: known when its expansion finishes.</summary>
+        public int? TargetCount { get; set; }
         /// <summary>Targets that were disabled when it was accepted: their deliveries are <c>skipped</c> from the start.</summary>
         public int Skipped { get; set; }
     }
-
-    /// <param name="FromWhere">FROM … WHERE selecting the target endpoints (e) and their applications (a).</param>
-    /// <param name="Key">
-    /// The endpoint id column the expansion pages by: the one the best index for this target is ordered by, so that
-    /// each batch starts where the last one ended instead of walking the index from its beginning again. The condition
-    /// is also put on <c>e.id</c> (the same value) so that a merge join starts both sides there.
-    /// </param>
-    private sealed record FanOut(string FromWhere, string Key, Action<NpgsqlParameterCollection> Bind);
 
     private static async Task<Dictionary<Guid, ListedEndpoint>> LoadListedEndpointsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, IReadOnlyList<PreparedMessage?> messages, CancellationToken cancellationToken)
@@ -321,8 +321,7 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
                 var users = message.TargetKind == TargetKinds.User
                     ? [message.Target["userId"]!.GetValue<string>()]
                     : message.Target["userIds"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray();
-                plan.FanOut = new FanOut("FROM endpoints e JOIN applications a ON a.id = e.application_id WHERE e.project_id = @p AND e.user_id = ANY(@users)", "e.id",
-                    p => p.Add(new NpgsqlParameter<string[]>("users", users)));
+                plan.FanOut = new FanOutTarget(message.TargetKind, null, users);
                 break;
             }
 
@@ -336,8 +335,7 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
                     return (null, Problems.Details(404, ProblemTypes.NotFound, "Not found.", $"Topic '{message.Target["topic"]}' does not exist."));
                 }
 
-                plan.FanOut = new FanOut("FROM topic_subscriptions s JOIN endpoints e ON e.id = s.endpoint_id JOIN applications a ON a.id = e.application_id WHERE s.topic_id = @topic", "s.endpoint_id",
-                    p => p.Add(new NpgsqlParameter<Guid>("topic", topicId)));
+                plan.FanOut = new FanOutTarget(TargetKinds.Topic, topicId, null);
                 break;
             }
 
@@ -352,30 +350,78 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
                     return (null, Problems.Details(404, ProblemTypes.NotFound, "Not found.", $"Application {applicationId} does not exist."));
                 }
 
-                // Paged along the (application_id, id) index.
-                plan.FanOut = new FanOut("FROM endpoints e JOIN applications a ON a.id = e.application_id WHERE e.project_id = @p AND e.application_id = @app", "e.id",
-                    p => p.Add(new NpgsqlParameter<Guid>("app", applicationId)));
+                plan.FanOut = new FanOutTarget(TargetKinds.Application, applicationId, null);
                 break;
             }
         }
 
-        // Fan-out: the size check needs only which platforms are targeted (and the longest FCM token).
-        var platforms = new List<ListedEndpoint>();
-        await using (var probe = new NpgsqlCommand(
-            $"SELECT a.platform, max(length(e.token)) {plan.FanOut!.FromWhere} AND e.enabled GROUP BY a.platform",
-            connection, transaction))
+        return await FanOutSizeProblemAsync(connection, transaction, projectId, message, plan.FanOut!, cancellationToken) is { } problem
+            ? (null, problem)
+            : (plan, null);
+    }
+
+    /// <summary>
+    /// The size check of a fan-out needs which platforms are targeted and the longest FCM token, which only a scan of
+    /// the whole target can tell. So the target is only looked at where that can change the answer: for a platform
+    /// whose limit the payload exceeds whatever the token (does the target have an enabled endpoint there?), and for
+    /// FCM tokens when the message leaves less than <see cref="FcmTokenRoomChecked"/> characters for the token.
+    /// </summary>
+    private static async Task<ProblemDetails?> FanOutSizeProblemAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, PreparedMessage message, FanOutTarget target, CancellationToken cancellationToken)
+    {
+        if (message.CheckSize(hasApns: true, 0) is { } apns && await TargetsAnyAsync("a.platform = 'apns'", null))
         {
-            probe.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
-            plan.FanOut.Bind(probe.Parameters);
-            await using var reader = await probe.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            return TooLarge(apns);
+        }
+
+        if (message.CheckSize(hasApns: false, 1) is { } fcm)
+        {
+            return await TargetsAnyAsync("a.platform = 'fcm'", null) ? TooLarge(fcm) : null;
+        }
+
+        var room = FcmTokenRoom(message);
+        if (room >= FcmTokenRoomChecked || !await TargetsAnyAsync("a.platform = 'fcm' AND length(e.token) > @room", room))
+        {
+            return null;
+        }
+
+        return message.CheckSize(hasApns: false, room + 1) is { } longer ? TooLarge(longer) : null;
+
+        async Task<bool> TargetsAnyAsync(string condition, int? tokenRoom)
+        {
+            await using var probe = new NpgsqlCommand($"SELECT EXISTS (SELECT 1 {target.FromWhere} AND e.enabled AND {condition})", connection, transaction);
+            target.Bind(probe.Parameters, projectId);
+            if (tokenRoom is { } r)
             {
-                platforms.Add(new ListedEndpoint(Guid.Empty, Guid.Empty, true, null, reader.GetString(0), reader.GetInt32(1)));
+                probe.Parameters.Add(new NpgsqlParameter<int>("room", r));
+            }
+
+            return await probe.ExecuteScalarAsync(cancellationToken) is true;
+        }
+    }
+
+    /// <summary>The longest FCM token the message still fits with (at least 1, as it fits with a 1-character one).</summary>
+    private static int FcmTokenRoom(PreparedMessage message)
+    {
+        int low = 1, high = 4096;
+        while (low < high)
+        {
+            var mid = (low + high + 1) / 2;
+            if (message.CheckSize(hasApns: false, mid) is null)
+            {
+                low = mid;
+            }
+            else
+            {
+                high = mid - 1;
             }
         }
 
-        return SizeProblem(message, platforms) is { } problem ? (null, problem) : (plan, null);
+        return low;
     }
+
+    private static ProblemDetails TooLarge(string detail) =>
+        Problems.Details(413, ProblemTypes.PayloadTooLarge, "Payload too large.", detail);
 
     private static ProblemDetails? SizeProblem(PreparedMessage message, IReadOnlyCollection<ListedEndpoint> targets)
     {
@@ -406,7 +452,7 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         command.Parameters.Add(new NpgsqlParameter<string[]>("targets", plans.Select(p => p.Message.Target.ToJsonString()).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("expires", plans.Select(p => p.ExpiresAt).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<int[]>("ttls", plans.Select(p => p.Message.TtlSeconds).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<int[]>("counts", plans.Select(p => p.TargetCount).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<int[]>("counts", plans.Select(p => p.TargetCount ?? 0).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<byte[][]>("apns", plans.Select(p => p.Message.ApnsPayload).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<string[]>("push_types", plans.Select(p => Apns.ApnsPushTypes.ToHeaderValue(p.Message.ApnsPushType)).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<int[]>("priorities", plans.Select(p => p.Message.ApnsPriority).ToArray()));
@@ -451,53 +497,21 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         }
     }
 
-    /// <summary>Inserts one delivery per target endpoint, <see cref="ExpansionBatch"/> at a time in endpoint id order.</summary>
-    private static async Task<int> ExpandAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, Plan plan, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The fan-outs' expansion rows: their deliveries come from <see cref="FanOutExpander"/>.</summary>
+    private static async Task InsertExpansionsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, List<Plan> plans, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var total = 0;
-        // The nil UUID sorts before every endpoint id (none is nil), so the first batch needs no special case and the
-        // statement keeps one plan with an index condition on the key.
-        var after = Guid.Empty;
-        while (true)
+        foreach (var plan in plans.Where(p => p.FanOut is not null))
         {
-            await using var command = new NpgsqlCommand($"""
-                WITH batch AS (
-                    SELECT e.id, e.application_id, e.enabled {plan.FanOut!.FromWhere} AND {plan.FanOut.Key} > @after AND e.id > @after
-                    ORDER BY {plan.FanOut.Key} LIMIT @limit),
-                inserted AS (
-                    INSERT INTO deliveries (message_id, endpoint_id, application_id, state, attempts, next_attempt_at, expires_at, completed_at)
-                    SELECT @m, b.id, b.application_id, CASE WHEN b.enabled THEN 'pending' ELSE 'skipped' END, 0, @now, @expires,
-                           CASE WHEN b.enabled THEN NULL ELSE @now END
-                    FROM batch b
-                    RETURNING endpoint_id, id, state)
-                SELECT count(*)::int, (SELECT endpoint_id FROM inserted ORDER BY endpoint_id DESC LIMIT 1), min(id), max(id),
-                       count(*) FILTER (WHERE state = 'skipped')::int
-                FROM inserted
+            await using var command = new NpgsqlCommand("""
+                INSERT INTO message_expansions (message_id, scope_id, user_ids, after, batches, updated_at)
+                VALUES (@m, @scope, @users, '00000000-0000-0000-0000-000000000000', 0, @now)
                 """, connection, transaction);
-            command.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
-            plan.FanOut.Bind(command.Parameters);
-            command.Parameters.Add(new NpgsqlParameter<Guid>("after", after));
-            command.Parameters.Add(new NpgsqlParameter<int>("limit", ExpansionBatch));
             command.Parameters.Add(new NpgsqlParameter<Guid>("m", plan.Id));
+            command.Parameters.Add(new NpgsqlParameter("scope", NpgsqlDbType.Uuid) { Value = (object?)plan.FanOut!.ScopeId ?? DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter("users", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = (object?)plan.FanOut.UserIds ?? DBNull.Value });
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("expires", plan.ExpiresAt));
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            var count = reader.GetInt32(0);
-            total += count;
-            plan.Skipped += reader.GetInt32(4);
-            if (count > 0)
-            {
-                plan.Covers(reader.GetInt64(2), reader.GetInt64(3));
-            }
-
-            if (count < ExpansionBatch)
-            {
-                return total;
-            }
-
-            after = reader.GetGuid(1);
+            await command.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 

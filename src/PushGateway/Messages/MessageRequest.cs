@@ -58,4 +58,6 @@ internal sealed class BatchRequest
     public required System.Text.Json.JsonElement[] Messages { get; init; }
 }
 
-internal sealed record MessageAccepted(Guid Id, string Status, int TargetCount);
+/// <summary>The 202: <c>targetCount</c> is null for a fan-out (user, users, topic, application), whose deliveries are
+/// inserted after the commit; <c>GET /v1/messages/{id}</c> shows it once known.</summary>
+internal sealed record MessageAccepted(Guid Id, string Status, int? TargetCount);

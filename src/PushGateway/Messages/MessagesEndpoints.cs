@@ -12,7 +12,11 @@ namespace PushGateway.Messages;
 
 internal sealed record MessageCounts(long Total, long Pending, long Delivered, long Failed, long Expired, long Skipped);
 
-internal sealed record MessageResponse(Guid Id, string Status, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt, DateTimeOffset ExpiresAt, MessageCounts Counts);
+/// <summary>
+/// A message: <c>status</c> is <c>expanding</c> while a fan-out's deliveries are still being inserted; then
+/// <c>targetCount</c> is null and <c>counts</c> cover the deliveries inserted so far.
+/// </summary>
+internal sealed record MessageResponse(Guid Id, string Status, int? TargetCount, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt, DateTimeOffset ExpiresAt, MessageCounts Counts);
 
 /// <summary>What the provider said: HTTP status, reason, and its id for the notification (APNs <c>apns-id</c>, FCM
 /// message name); <c>uniqueId</c> is APNs sandbox's <c>apns-unique-id</c> for Apple's Push Notifications Console.</summary>
@@ -53,7 +57,7 @@ internal static class MessagesEndpoints
                 "`payload-too-large`: the body is over 1 MiB, or the payload built for APNs or FCM is over that provider's limit.")
             .ProblemResponse(StatusCodes.Status409Conflict, "`endpoint-disabled`: the targeted endpoint is disabled; `endpointId` and `disabledReason` say which and why.")
             .ProblemResponse(StatusCodes.Status422UnprocessableEntity, IdempotencyReused)
-            .WithSummary("Send a message to an endpoint, endpoints, a user, users, a topic or every endpoint of an application. 202 once the message and one delivery per target are committed. Optional Idempotency-Key header.");
+            .WithSummary("Send a message to an endpoint, endpoints, a user, users, a topic or every endpoint of an application. 202 once the message is committed: with one delivery per target for endpoint targets; a fan-out (user, users, topic, application) is expanded into deliveries after the 202 (`targetCount` null, `GET /v1/messages/{id}` says `expanding` until done). Optional Idempotency-Key header.");
         group.MapPost("/batch", SendBatchAsync)
             .WithName("sendMessageBatch")
             .Accepts<BatchRequest>("application/json")
@@ -64,7 +68,7 @@ internal static class MessagesEndpoints
             .WithName("getMessage")
             .Produces<MessageResponse>()
             .ProblemResponse(StatusCodes.Status404NotFound, MessageMissing)
-            .WithSummary("A message's status and counts.");
+            .WithSummary("A message's status and counts; `expanding` (and `targetCount` null) while a fan-out's deliveries are still being inserted.");
         group.MapGet("/{messageId:guid}/deliveries", ListDeliveriesAsync)
             .WithName("listDeliveries")
             .Produces<DeliveryPage>()
@@ -232,14 +236,16 @@ internal static class MessagesEndpoints
 
     /// <summary>
     /// From the message's counters (<see cref="MessageCounters"/>), a few rows whatever its size: pending (held
-    /// included) is what has not finished. It is <c>sending</c> once a delivery has a result (final or a retry).
+    /// included) is what has not finished. It is <c>sending</c> once a delivery has a result (final or a retry), and
+    /// <c>expanding</c>, whatever its counts, while its fan-out has a <c>message_expansions</c> row.
     /// </summary>
     internal static async Task<IResult> GetAsync(Guid messageId, ProjectScope scope, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT m.created_at, m.expires_at, m.target_count,
                    coalesce(sum(c.delivered), 0)::bigint, coalesce(sum(c.failed), 0)::bigint, coalesce(sum(c.expired), 0)::bigint,
-                   coalesce(sum(c.skipped), 0)::bigint, coalesce(sum(c.retried), 0)::bigint, max(c.last_completed_at)
+                   coalesce(sum(c.skipped), 0)::bigint, coalesce(sum(c.retried), 0)::bigint, max(c.last_completed_at),
+                   EXISTS (SELECT 1 FROM message_expansions x WHERE x.message_id = m.id)
             FROM messages m LEFT JOIN message_counts c ON c.message_id = m.id
             WHERE m.id = @id AND m.project_id = @p
             GROUP BY m.id
@@ -256,10 +262,11 @@ internal static class MessagesEndpoints
         long total = reader.GetInt32(2), delivered = reader.GetInt64(3), failed = reader.GetInt64(4), expired = reader.GetInt64(5), skipped = reader.GetInt64(6);
         var finished = delivered + failed + expired + skipped;
         var pending = total - finished;
-        var status = pending == 0 ? "completed" : finished + reader.GetInt64(7) == 0 ? "accepted" : "sending";
-        DateTimeOffset? completedAt = pending == 0 ? (reader.IsDBNull(8) ? createdAt : reader.GetFieldValue<DateTimeOffset>(8)) : null;
+        var expanding = reader.GetBoolean(9);
+        var status = expanding ? "expanding" : pending == 0 ? "completed" : finished + reader.GetInt64(7) == 0 ? "accepted" : "sending";
+        DateTimeOffset? completedAt = !expanding && pending == 0 ? (reader.IsDBNull(8) ? createdAt : reader.GetFieldValue<DateTimeOffset>(8)) : null;
         var counts = new MessageCounts(total, pending, delivered, failed, expired, skipped);
-        return TypedResults.Ok(new MessageResponse(messageId, status, createdAt, completedAt, reader.GetFieldValue<DateTimeOffset>(1), counts));
+        return TypedResults.Ok(new MessageResponse(messageId, status, expanding ? null : (int)total, createdAt, completedAt, reader.GetFieldValue<DateTimeOffset>(1), counts));
     }
 
     private static readonly string[] States = [DeliveryStates.Pending, DeliveryStates.Delivered, DeliveryStates.Failed, DeliveryStates.Expired, DeliveryStates.Skipped];

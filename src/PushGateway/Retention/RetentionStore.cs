@@ -25,7 +25,8 @@ internal readonly record struct BatchResult(long Messages, long Deliveries, Guid
 /// Which messages are old: message ids are UUIDv7, so "created before the cutoff" is a range of the primary key
 /// (<see cref="IdBound"/>) and no index on created_at is needed. When a message completed: the latest completed_at of
 /// its deliveries, read through the primary key within the message's delivery id range (the same way the receipts
-/// routes read them). A message with a pending or held delivery is not complete and is skipped.
+/// routes read them). A message with a pending or held delivery is not complete and is skipped; so is a fan-out
+/// still being expanded (its message_expansions row), whose deliveries are not all there yet.
 /// </remarks>
 internal sealed class RetentionStore : IAsyncDisposable
 {
@@ -36,6 +37,7 @@ internal sealed class RetentionStore : IAsyncDisposable
         SELECT m.id, m.first_delivery_id, m.last_delivery_id
         FROM messages m
         WHERE m.id > @after AND m.id < @bound AND m.created_at < @cutoff
+          AND NOT EXISTS (SELECT 1 FROM message_expansions x WHERE x.message_id = m.id)
           AND NOT EXISTS (
               SELECT 1 FROM deliveries d
               WHERE d.id BETWEEN m.first_delivery_id AND m.last_delivery_id AND d.message_id = m.id

@@ -38,6 +38,8 @@ namespace PushGateway.Client.Models
 #else
         public string Status { get; set; }
 #endif
+        /// <summary>The targetCount property</summary>
+        public int? TargetCount { get; set; }
         /// <summary>
         /// Instantiates a new <see cref="global::PushGateway.Client.Models.MessageResponse"/> and sets the default values.
         /// </summary>
@@ -69,6 +71,7 @@ namespace PushGateway.Client.Models
                 { "expiresAt", n => { ExpiresAt = n.GetDateTimeOffsetValue(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
                 { "status", n => { Status = n.GetStringValue(); } },
+                { "targetCount", n => { TargetCount = n.GetIntValue(); } },
             };
         }
         /// <summary>
@@ -84,6 +87,7 @@ namespace PushGateway.Client.Models
             writer.WriteDateTimeOffsetValue("expiresAt", ExpiresAt);
             writer.WriteGuidValue("id", Id);
             writer.WriteStringValue("status", Status);
+            writer.WriteIntValue("targetCount", TargetCount);
             writer.WriteAdditionalData(AdditionalData);
         }
     }

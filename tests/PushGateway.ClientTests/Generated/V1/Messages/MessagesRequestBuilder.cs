@@ -66,7 +66,7 @@ namespace PushGateway.Client.V1.Messages
         {
         }
         /// <summary>
-        /// Send a message to an endpoint, endpoints, a user, users, a topic or every endpoint of an application. 202 once the message and one delivery per target are committed. Optional Idempotency-Key header.
+        /// Send a message to an endpoint, endpoints, a user, users, a topic or every endpoint of an application. 202 once the message is committed: with one delivery per target for endpoint targets; a fan-out (user, users, topic, application) is expanded into deliveries after the 202 (`targetCount` null, `GET /v1/messages/{id}` says `expanding` until done). Optional Idempotency-Key header.
         /// </summary>
         /// <returns>A <see cref="global::PushGateway.Client.Models.MessageAccepted"/></returns>
         /// <param name="body">The request body</param>
@@ -107,7 +107,7 @@ namespace PushGateway.Client.V1.Messages
             return await RequestAdapter.SendAsync<global::PushGateway.Client.Models.MessageAccepted>(requestInfo, global::PushGateway.Client.Models.MessageAccepted.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// Send a message to an endpoint, endpoints, a user, users, a topic or every endpoint of an application. 202 once the message and one delivery per target are committed. Optional Idempotency-Key header.
+        /// Send a message to an endpoint, endpoints, a user, users, a topic or every endpoint of an application. 202 once the message is committed: with one delivery per target for endpoint targets; a fan-out (user, users, topic, application) is expanded into deliveries after the 202 (`targetCount` null, `GET /v1/messages/{id}` says `expanding` until done). Optional Idempotency-Key header.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="body">The request body</param>

@@ -40,7 +40,7 @@ namespace PushGateway.Client.V1.Messages.Item
         {
         }
         /// <summary>
-        /// A message&apos;s status and counts.
+        /// A message&apos;s status and counts; `expanding` (and `targetCount` null) while a fan-out&apos;s deliveries are still being inserted.
         /// </summary>
         /// <returns>A <see cref="global::PushGateway.Client.Models.MessageResponse"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
@@ -69,7 +69,7 @@ namespace PushGateway.Client.V1.Messages.Item
             return await RequestAdapter.SendAsync<global::PushGateway.Client.Models.MessageResponse>(requestInfo, global::PushGateway.Client.Models.MessageResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// A message&apos;s status and counts.
+        /// A message&apos;s status and counts; `expanding` (and `targetCount` null) while a fan-out&apos;s deliveries are still being inserted.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
