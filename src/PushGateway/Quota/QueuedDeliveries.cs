@@ -8,10 +8,15 @@ namespace PushGateway.Quota;
 /// <summary>
 /// Deliveries queued (pending or held) per project, counted by one query every <see cref="QuotaOptions.RefreshInterval"/>
 /// so that the send routes read a dictionary, not the database. Runs only when <c>Quota:MaxQueuedDeliveries</c> is set.
+/// The count reads every queued row (about 2.6 s for 1,000,000 queued in a 4,000,000-row table on a busy 2-core VM), so
+/// the next one waits at least <see cref="CostFactor"/> times as long as the last took: the count uses at most a fifth
+/// of one database core, and is at most max(RefreshInterval, 5 × its duration) old.
 /// </summary>
 internal sealed class QueuedDeliveries(NpgsqlDataSource dataSource, IOptions<QuotaOptions> options, TimeProvider time, ILogger<QueuedDeliveries> logger)
     : BackgroundService
 {
+    private const int CostFactor = 4;
+
     private FrozenDictionary<Guid, long> _counts = FrozenDictionary<Guid, long>.Empty;
 
     /// <summary>The project's queued deliveries at the last count (0 before the first).</summary>
@@ -26,6 +31,7 @@ internal sealed class QueuedDeliveries(NpgsqlDataSource dataSource, IOptions<Quo
 
         while (!stoppingToken.IsCancellationRequested)
         {
+            var started = time.GetTimestamp();
             try
             {
                 _counts = await CountAsync(stoppingToken);
@@ -42,7 +48,8 @@ internal sealed class QueuedDeliveries(NpgsqlDataSource dataSource, IOptions<Quo
 
             try
             {
-                await Task.Delay(options.Value.RefreshInterval, time, stoppingToken);
+                var took = time.GetElapsedTime(started);
+                await Task.Delay(TimeSpan.FromTicks(Math.Max(options.Value.RefreshInterval.Ticks, took.Ticks * CostFactor)), time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
