@@ -10,7 +10,7 @@ namespace PushGateway.Quota;
 /// so that the send routes read a dictionary, not the database. Runs only when <c>Quota:MaxQueuedDeliveries</c> is set.
 /// The count reads every queued row (about 2.6 s for 1,000,000 queued in a 4,000,000-row table on a busy 2-core VM), so
 /// the next one waits at least <see cref="CostFactor"/> times as long as the last took: the count uses at most a fifth
-/// of one database core, and is at most max(RefreshInterval, 5 × its duration) old.
+/// of one database core, and is at most RefreshInterval + its duration (or 5 × its duration, if longer) old.
 /// </summary>
 internal sealed class QueuedDeliveries(NpgsqlDataSource dataSource, IOptions<QuotaOptions> options, TimeProvider time, ILogger<QueuedDeliveries> logger)
     : BackgroundService
