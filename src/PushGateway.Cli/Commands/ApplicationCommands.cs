@@ -11,7 +11,7 @@ internal static class ApplicationCommands
         var list = new Command("list", "List the project's applications. Project key.");
         host.SetAction(list, async (run, ct) =>
         {
-            var apps = await run.Client.GetAsync("v1/applications", ct);
+            var apps = await run.Client.GetAllPagesAsync("v1/applications", [], null, ct);
             run.Print(apps, a => ProjectCommands.Items(run.Out, a, "applications",
                 ["ID", "NAME", "PLATFORM", "ENVIRONMENT", "ENABLED", "CREATED"],
                 x => [Render.Text(x["id"]), Render.Text(x["name"]), Render.Text(x["platform"]), Render.Text(x["environment"]), Enabled(x), Render.Time(x["createdAt"])]));

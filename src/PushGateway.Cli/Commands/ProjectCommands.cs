@@ -29,7 +29,7 @@ internal static class ProjectCommands
         var list = new Command("list", "List projects. Admin key.");
         host.SetAction(list, async (run, ct) =>
         {
-            var projects = await run.Client.GetAsync("v1/projects", ct);
+            var projects = await run.Client.GetAllPagesAsync("v1/projects", [], null, ct);
             run.Print(projects, p => Items(run.Out, p, "projects",
                 ["ID", "NAME", "CREATED"], x => [Render.Text(x["id"]), Render.Text(x["name"]), Render.Time(x["createdAt"])]));
             return ExitCodes.Success;
@@ -64,7 +64,7 @@ internal static class ProjectCommands
         var list = new Command("list", "List a project's API keys (prefixes only, never the keys). Admin key.") { listProject };
         host.SetAction(list, async (run, ct) =>
         {
-            var keys = await run.Client.GetAsync($"v1/projects/{run.Get(listProject)}/api-keys", ct);
+            var keys = await run.Client.GetAllPagesAsync($"v1/projects/{run.Get(listProject)}/api-keys", [], null, ct);
             run.Print(keys, k => Items(run.Out, k, "API keys",
                 ["ID", "NAME", "PREFIX", "CREATED", "REVOKED"],
                 x => [Render.Text(x["id"]), Render.Text(x["name"]), Render.Text(x["prefix"]), Render.Time(x["createdAt"]), Render.Time(x["revokedAt"])]));

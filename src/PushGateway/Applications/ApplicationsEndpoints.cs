@@ -47,7 +47,7 @@ internal sealed record ApplicationResponse(
         a.Enabled, a.DisabledReason, a.DisabledAt, a.CreatedAt, a.UpdatedAt);
 }
 
-internal sealed record ApplicationList(IReadOnlyList<ApplicationResponse> Items);
+internal sealed record ApplicationList(IReadOnlyList<ApplicationResponse> Items, string? NextCursor);
 
 /// <summary>Applications: one app on one platform with its credentials (project key).</summary>
 internal static class ApplicationsEndpoints
@@ -60,7 +60,11 @@ internal static class ApplicationsEndpoints
             .Accepts<CreateApplicationRequest>("application/json")
             .Produces<ApplicationResponse>(StatusCodes.Status201Created)
             .WithSummary("Create an application with APNs token/certificate or FCM service-account credentials.");
-        group.MapGet("/", ListAsync).WithName("listApplications").Produces<ApplicationList>().WithSummary("List the project's applications.");
+        group.MapGet("/", ListAsync)
+            .WithName("listApplications")
+            .Produces<ApplicationList>()
+            .ProblemResponse(StatusCodes.Status400BadRequest, "`limit` or `cursor` is not valid (`validation`; `errors` names it).")
+            .WithSummary("List the project's applications (keyset pagination: limit 1..1000, default 100; pass nextCursor as cursor).");
         group.MapGet("/{appId:guid}", GetAsync)
             .WithName("getApplication")
             .Produces<ApplicationResponse>()
@@ -138,10 +142,24 @@ internal static class ApplicationsEndpoints
         return application;
     }
 
-    internal static async Task<IResult> ListAsync(ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
+    internal static async Task<IResult> ListAsync(
+        ProjectScope scope, PushGatewayDbContext db, string? limit, string? cursor, CancellationToken cancellationToken)
     {
-        var apps = await db.Applications.AsNoTracking().Where(a => a.ProjectId == scope.ProjectId).OrderBy(a => a.Id).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new ApplicationList(apps.Select(ApplicationResponse.From).ToList()));
+        var v = new Validation();
+        if (!Cursor.TryReadPage(limit, cursor, v, out var take, out var after))
+        {
+            return v.ToProblem();
+        }
+
+        var query = db.Applications.AsNoTracking().Where(a => a.ProjectId == scope.ProjectId);
+        if (after is { } last)
+        {
+            query = query.Where(a => a.Id > last);
+        }
+
+        var rows = await query.OrderBy(a => a.Id).Take(take + 1).ToListAsync(cancellationToken);
+        var (items, next) = Cursor.Split(rows, take, a => Cursor.Encode(a.Id));
+        return TypedResults.Ok(new ApplicationList(items.Select(ApplicationResponse.From).ToList(), next));
     }
 
     private static async Task<IResult> GetAsync(Guid appId, ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)

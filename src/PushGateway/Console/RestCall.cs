@@ -26,6 +26,9 @@ internal static class RestCall
 {
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
+    /// <summary>The page size the console asks list routes for: it shows one page of up to this many.</summary>
+    public const string ListLimit = "1000";
+
     public static RestOutcome<T> Read<T>(IResult result) => result switch
     {
         ProblemHttpResult problem => new(default, problem.ProblemDetails),

@@ -23,4 +23,4 @@ internal sealed record EndpointResponse(
 
 internal sealed record EndpointPage(IReadOnlyList<EndpointResponse> Items, string? NextCursor);
 
-internal sealed record EndpointList(IReadOnlyList<EndpointResponse> Items);
+internal sealed record EndpointList(IReadOnlyList<EndpointResponse> Items, string? NextCursor);

@@ -48,6 +48,10 @@ internal static class ApiExamples
         ["sendMessage"] = new("""{"target":{"userId":"alice"},"notification":{"title":"Hello","body":"from PushGateway"}}""", new Dictionary<string, string>
         {
             ["202"] = $$"""{"id":"{{MessageId}}","status":"accepted","targetCount":1}""",
+            ["429"] = """
+                {"type":"rate-limited","title":"Send quota exceeded.","status":429,
+                 "detail":"The project may send 100 messages a second (Quota:MessagesPerSecond).","retryAfter":1}
+                """,
         }),
         ["sendMessageBatch"] = new($$"""
             {"messages":[{"target":{"endpointId":"{{EndpointId}}"},"notification":{"title":"Your order shipped"} },
@@ -65,6 +69,10 @@ internal static class ApiExamples
                 {"id":"{{MessageId}}","status":"completed","createdAt":"2026-01-15T09:32:00+00:00","completedAt":"2026-01-15T09:32:00.12+00:00",
                  "expiresAt":"2026-02-14T09:32:00+00:00","counts":{"total":1,"pending":0,"delivered":1,"failed":0,"expired":0,"skipped":0} }
                 """,
+        }),
+        ["listTopics"] = new(null, new Dictionary<string, string>
+        {
+            ["200"] = """{"items":[{"name":"news","createdAt":"2026-01-15T09:31:40+00:00","subscriptionCount":1200}],"nextCursor":"bmV3cw"}""",
         }),
         ["listDeliveries"] = new(null, new Dictionary<string, string>
         {
@@ -99,7 +107,8 @@ internal static class ApiExamples
         foreach (var (status, json) in example.Responses)
         {
             if (operation.Responses?.TryGetValue(status, out var response) == true
-                && response.Content?.TryGetValue("application/json", out var content) == true)
+                && (response.Content?.TryGetValue("application/json", out var content) == true
+                    || response.Content?.TryGetValue("application/problem+json", out content) == true))
             {
                 content.Example = JsonNode.Parse(json);
             }

@@ -12,6 +12,7 @@ using PushGateway.Endpoints;
 using PushGateway.Events;
 using PushGateway.Messages;
 using PushGateway.Projects;
+using PushGateway.Quota;
 using PushGateway.Retention;
 using PushGateway.Sns;
 using PushGateway.Topics;
@@ -95,6 +96,7 @@ internal static class GatewayApp
         builder.Services.AddHostedService<SecretReencryption>();
         builder.Services.AddEvents(builder.Configuration);
         builder.Services.AddRetention(builder.Configuration);
+        builder.Services.AddQuota();
         builder.Services.AddConsole();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemTypes.Customize);
         builder.Services.AddOpenApi(o =>

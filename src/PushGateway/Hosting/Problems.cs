@@ -42,6 +42,11 @@ internal static class Problems
     public static IResult IdempotencyConflict(string detail) =>
         Problem(StatusCodes.Status422UnprocessableEntity, ProblemTypes.IdempotencyConflict, "Idempotency key reused.", detail);
 
+    /// <summary>429: a send quota is used up; the caller sets <c>Retry-After</c> too (the body repeats it).</summary>
+    public static IResult TooManyRequests(string detail, int retryAfterSeconds) =>
+        Problem(StatusCodes.Status429TooManyRequests, ProblemTypes.RateLimited, "Send quota exceeded.", detail,
+            new Dictionary<string, object?> { ["retryAfter"] = retryAfterSeconds });
+
     public static IResult Problem(int status, string type, string title, string detail, IDictionary<string, object?>? extensions = null) =>
         TypedResults.Problem(Details(status, type, title, detail, extensions));
 
@@ -82,6 +87,7 @@ internal static class ProblemTypes
     public const string IdempotencyConflict = "idempotency-conflict";
     public const string Unauthorized = "unauthorized";
     public const string Forbidden = "forbidden";
+    public const string RateLimited = "rate-limited";
     public const string Conflict = "conflict";
     public const string MethodNotAllowed = "method-not-allowed";
     public const string UnsupportedMediaType = "unsupported-media-type";
@@ -101,6 +107,7 @@ internal static class ProblemTypes
         415 => UnsupportedMediaType,
         431 => HeadersTooLarge,
         422 => IdempotencyConflict,
+        429 => RateLimited,
         503 => ServiceUnavailable,
         _ => status >= 500 ? Internal : "error",
     };

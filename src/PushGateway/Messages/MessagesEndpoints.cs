@@ -7,6 +7,7 @@ using Microsoft.OpenApi;
 using Npgsql;
 using PushGateway.Data;
 using PushGateway.Hosting;
+using PushGateway.Quota;
 
 namespace PushGateway.Messages;
 
@@ -57,12 +58,14 @@ internal static class MessagesEndpoints
                 "`payload-too-large`: the body is over 1 MiB, or the payload built for APNs or FCM is over that provider's limit.")
             .ProblemResponse(StatusCodes.Status409Conflict, "`endpoint-disabled`: the targeted endpoint is disabled; `endpointId` and `disabledReason` say which and why.")
             .ProblemResponse(StatusCodes.Status422UnprocessableEntity, IdempotencyReused)
+            .ProblemResponse(StatusCodes.Status429TooManyRequests, QuotaExceeded)
             .WithSummary("Send a message to an endpoint, endpoints, a user, users, a topic or every endpoint of an application. 202 once the message is committed: with one delivery per target for endpoint targets; a fan-out (user, users, topic, application) is expanded into deliveries after the 202 (`targetCount` null, `GET /v1/messages/{id}` says `expanding` until done). Optional Idempotency-Key header.");
         group.MapPost("/batch", SendBatchAsync)
             .WithName("sendMessageBatch")
             .Accepts<BatchRequest>("application/json")
             .Produces<BatchResponse>(StatusCodes.Status202Accepted)
             .ProblemResponse(StatusCodes.Status422UnprocessableEntity, IdempotencyReused)
+            .ProblemResponse(StatusCodes.Status429TooManyRequests, QuotaExceeded + " A batch counts each valid message; nothing of it is queued.")
             .WithSummary("Send 1..500 messages; each is validated on its own, the valid ones are queued together in one transaction.");
         group.MapGet("/{messageId:guid}", GetAsync)
             .WithName("getMessage")
@@ -78,6 +81,9 @@ internal static class MessagesEndpoints
     }
 
     private const string IdempotencyReused = "`idempotency-conflict`: this Idempotency-Key was used within 24 hours with a different body.";
+
+    private const string QuotaExceeded =
+        "`rate-limited`: the project's send quota (Quota:MessagesPerSecond or Quota:MaxQueuedDeliveries) is used up; nothing is queued. Retry after `Retry-After` seconds.";
 
     private const string MessageMissing = "The message does not exist in this project.";
 
@@ -107,7 +113,7 @@ internal static class MessagesEndpoints
         return Task.CompletedTask;
     }
 
-    internal static async Task<IResult> SendAsync(HttpRequest request, ProjectScope scope, MessageAcceptor acceptor, CancellationToken cancellationToken)
+    internal static async Task<IResult> SendAsync(HttpRequest request, ProjectScope scope, MessageAcceptor acceptor, SendQuota quota, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadBytesAsync(request, cancellationToken);
         if (body.Error is not null)
@@ -133,6 +139,11 @@ internal static class MessagesEndpoints
             return v.ToProblem();
         }
 
+        if (quota.Refuse(request.HttpContext.Response, scope.ProjectId, 1) is { } limited)
+        {
+            return limited;
+        }
+
         var outcome = await acceptor.AcceptAsync(scope.ProjectId, [prepared], [null], idempotency,
             items => (StatusCodes.Status202Accepted, MessageAcceptor.Serialize(items[0].Accepted)), cancellationToken);
         switch (outcome)
@@ -150,7 +161,7 @@ internal static class MessagesEndpoints
         }
     }
 
-    private static async Task<IResult> SendBatchAsync(HttpRequest request, ProjectScope scope, MessageAcceptor acceptor, CancellationToken cancellationToken)
+    private static async Task<IResult> SendBatchAsync(HttpRequest request, ProjectScope scope, MessageAcceptor acceptor, SendQuota quota, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadBytesAsync(request, cancellationToken);
         if (body.Error is not null)
@@ -193,6 +204,11 @@ internal static class MessagesEndpoints
             {
                 invalid[i] = v.ToDetails();
             }
+        }
+
+        if (quota.Refuse(request.HttpContext.Response, scope.ProjectId, prepared.Count(p => p is not null)) is { } limited)
+        {
+            return limited;
         }
 
         var outcome = await acceptor.AcceptAsync(scope.ProjectId, prepared, invalid, idempotency,

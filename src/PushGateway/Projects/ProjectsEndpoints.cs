@@ -17,9 +17,9 @@ internal sealed record ApiKeyCreatedResponse(Guid Id, string Name, string Key, s
 
 internal sealed record ApiKeyResponse(Guid Id, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
 
-internal sealed record ApiKeyList(IReadOnlyList<ApiKeyResponse> Items);
+internal sealed record ApiKeyList(IReadOnlyList<ApiKeyResponse> Items, string? NextCursor);
 
-internal sealed record ProjectList(IReadOnlyList<ProjectResponse> Items);
+internal sealed record ProjectList(IReadOnlyList<ProjectResponse> Items, string? NextCursor);
 
 /// <summary>Admin routes: projects (tenants) and their API keys.</summary>
 internal static class ProjectsEndpoints
@@ -33,7 +33,11 @@ internal static class ProjectsEndpoints
             .Accepts<CreateProjectRequest>("application/json")
             .Produces<ProjectResponse>(StatusCodes.Status201Created)
             .WithSummary("Create a project (tenant).");
-        group.MapGet("/", ListAsync).WithName("listProjects").Produces<ProjectList>().WithSummary("List projects.");
+        group.MapGet("/", ListAsync)
+            .WithName("listProjects")
+            .Produces<ProjectList>()
+            .ProblemResponse(StatusCodes.Status400BadRequest, PageInvalid)
+            .WithSummary("List projects (keyset pagination: limit 1..1000, default 100; pass nextCursor as cursor).");
         group.MapGet("/{projectId:guid}", GetAsync)
             .WithName("getProject")
             .Produces<ProjectResponse>()
@@ -48,14 +52,17 @@ internal static class ProjectsEndpoints
         group.MapGet("/{projectId:guid}/api-keys", ListKeysAsync)
             .WithName("listApiKeys")
             .Produces<ApiKeyList>()
+            .ProblemResponse(StatusCodes.Status400BadRequest, PageInvalid)
             .ProblemResponse(StatusCodes.Status404NotFound, "The project does not exist.")
-            .WithSummary("List a project's API keys (never the keys themselves).");
+            .WithSummary("List a project's API keys, never the keys themselves (keyset pagination: limit 1..1000, default 100).");
         group.MapDelete("/{projectId:guid}/api-keys/{keyId:guid}", RevokeKeyAsync)
             .WithName("revokeApiKey")
             .Produces(StatusCodes.Status204NoContent)
             .ProblemResponse(StatusCodes.Status404NotFound, "The key does not exist in this project, or is already revoked.")
             .WithSummary("Revoke an API key; it stops working at once.");
     }
+
+    private const string PageInvalid = "`limit` or `cursor` is not valid (`validation`; `errors` names it).";
 
     internal static async Task<IResult> CreateAsync(HttpRequest request, PushGatewayDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -78,10 +85,23 @@ internal static class ProjectsEndpoints
         return TypedResults.Created($"/v1/projects/{project.Id}", ProjectResponse.From(project));
     }
 
-    internal static async Task<IResult> ListAsync(PushGatewayDbContext db, CancellationToken cancellationToken)
+    internal static async Task<IResult> ListAsync(PushGatewayDbContext db, string? limit, string? cursor, CancellationToken cancellationToken)
     {
-        var projects = await db.Projects.AsNoTracking().OrderBy(p => p.Id).Take(1000).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new ProjectList(projects.Select(ProjectResponse.From).ToList()));
+        var v = new Validation();
+        if (!Cursor.TryReadPage(limit, cursor, v, out var take, out var after))
+        {
+            return v.ToProblem();
+        }
+
+        var query = db.Projects.AsNoTracking();
+        if (after is { } last)
+        {
+            query = query.Where(p => p.Id > last);
+        }
+
+        var rows = await query.OrderBy(p => p.Id).Take(take + 1).ToListAsync(cancellationToken);
+        var (items, next) = Cursor.Split(rows, take, p => Cursor.Encode(p.Id));
+        return TypedResults.Ok(new ProjectList(items.Select(ProjectResponse.From).ToList(), next));
     }
 
     internal static async Task<IResult> GetAsync(Guid projectId, PushGatewayDbContext db, CancellationToken cancellationToken)
@@ -126,17 +146,31 @@ internal static class ProjectsEndpoints
             new ApiKeyCreatedResponse(apiKey.Id, apiKey.Name, key, apiKey.Prefix, apiKey.CreatedAt));
     }
 
-    internal static async Task<IResult> ListKeysAsync(Guid projectId, PushGatewayDbContext db, CancellationToken cancellationToken)
+    internal static async Task<IResult> ListKeysAsync(
+        Guid projectId, PushGatewayDbContext db, string? limit, string? cursor, CancellationToken cancellationToken)
     {
+        var v = new Validation();
+        if (!Cursor.TryReadPage(limit, cursor, v, out var take, out var after))
+        {
+            return v.ToProblem();
+        }
+
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, cancellationToken))
         {
             return Problems.NotFound($"Project {projectId} does not exist.");
         }
 
-        var keys = await db.ApiKeys.AsNoTracking().Where(k => k.ProjectId == projectId).OrderBy(k => k.Id)
+        var query = db.ApiKeys.AsNoTracking().Where(k => k.ProjectId == projectId);
+        if (after is { } last)
+        {
+            query = query.Where(k => k.Id > last);
+        }
+
+        var rows = await query.OrderBy(k => k.Id).Take(take + 1)
             .Select(k => new ApiKeyResponse(k.Id, k.Name, k.Prefix, k.CreatedAt, k.RevokedAt))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new ApiKeyList(keys));
+        var (items, next) = Cursor.Split(rows, take, k => Cursor.Encode(k.Id));
+        return TypedResults.Ok(new ApiKeyList(items, next));
     }
 
     internal static async Task<IResult> RevokeKeyAsync(Guid projectId, Guid keyId, PushGatewayDbContext db, TimeProvider time, CancellationToken cancellationToken)

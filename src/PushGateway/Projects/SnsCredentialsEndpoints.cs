@@ -11,7 +11,7 @@ internal sealed record SnsCredentialCreatedResponse(Guid Id, string AccessKeyId,
 
 internal sealed record SnsCredentialResponse(Guid Id, string AccessKeyId, string AccountId, string? Name, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
 
-internal sealed record SnsCredentialList(IReadOnlyList<SnsCredentialResponse> Items);
+internal sealed record SnsCredentialList(IReadOnlyList<SnsCredentialResponse> Items, string? NextCursor);
 
 /// <summary>
 /// Access key pairs for the SNS-compatible API at <c>/sns</c>. The admin key manages any project's; a project key only
@@ -34,8 +34,9 @@ internal static class SnsCredentialsEndpoints
         group.MapGet("/", ListAsync)
             .WithName("listSnsCredentials")
             .Produces<SnsCredentialList>()
+            .ProblemResponse(StatusCodes.Status400BadRequest, "`limit` or `cursor` is not valid (`validation`; `errors` names it).")
             .ProblemResponse(StatusCodes.Status404NotFound, ProjectMissing)
-            .WithSummary("List the project's SNS access keys (never the secrets).");
+            .WithSummary("List the project's SNS access keys, never the secrets (keyset pagination: limit 1..1000, default 100).");
         group.MapDelete("/{accessKeyId}", RevokeAsync)
             .WithName("revokeSnsCredential")
             .Produces(StatusCodes.Status204NoContent)
@@ -91,11 +92,18 @@ internal static class SnsCredentialsEndpoints
             new SnsCredentialCreatedResponse(credential.Id, credential.AccessKeyId, secret, SnsAccount.For(projectId), credential.Name, credential.CreatedAt));
     }
 
-    private static async Task<IResult> ListAsync(Guid projectId, ProjectScope? scope, PushGatewayDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(
+        Guid projectId, ProjectScope? scope, PushGatewayDbContext db, string? limit, string? cursor, CancellationToken cancellationToken)
     {
         if (OtherProject(scope, projectId) is { } forbidden)
         {
             return forbidden;
+        }
+
+        var v = new Validation();
+        if (!Cursor.TryReadPage(limit, cursor, v, out var take, out var after))
+        {
+            return v.ToProblem();
         }
 
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, cancellationToken))
@@ -104,11 +112,17 @@ internal static class SnsCredentialsEndpoints
         }
 
         var account = SnsAccount.For(projectId);
-        var items = await db.SnsCredentials.AsNoTracking().Where(c => c.ProjectId == projectId).OrderBy(c => c.Id)
-            .Select(c => new { c.Id, c.AccessKeyId, c.Name, c.CreatedAt, c.RevokedAt })
+        var query = db.SnsCredentials.AsNoTracking().Where(c => c.ProjectId == projectId);
+        if (after is { } last)
+        {
+            query = query.Where(c => c.Id > last);
+        }
+
+        var rows = await query.OrderBy(c => c.Id).Take(take + 1)
+            .Select(c => new SnsCredentialResponse(c.Id, c.AccessKeyId, account, c.Name, c.CreatedAt, c.RevokedAt))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new SnsCredentialList(
-            items.Select(c => new SnsCredentialResponse(c.Id, c.AccessKeyId, account, c.Name, c.CreatedAt, c.RevokedAt)).ToList()));
+        var (items, next) = Cursor.Split(rows, take, c => Cursor.Encode(c.Id));
+        return TypedResults.Ok(new SnsCredentialList(items, next));
     }
 
     private static async Task<IResult> RevokeAsync(

@@ -92,6 +92,11 @@ internal static class PublishAction
                 $"{SnsMessageMapper.ToSnsName(field)}: {string.Join(" ", errors)}");
         }
 
+        if (services.GetRequiredService<Quota.SendQuota>().TryAcquire(context.ProjectId, 1) is { } refusal)
+        {
+            throw SnsException.Throttled(refusal.RetryAfterSeconds);
+        }
+
         var acceptor = services.GetRequiredService<MessageAcceptor>();
         var outcome = await acceptor.AcceptAsync(context.ProjectId, [prepared], [null], null,
             items => (202, MessageAcceptor.Serialize(items[0].Accepted)), cancellationToken);

@@ -6,6 +6,9 @@ internal sealed class SnsException(int status, string code, string message) : Ex
     public int Status { get; } = status;
     public string Code { get; } = code;
 
+    /// <summary>Sent as <c>Retry-After</c> (whole seconds) when set: throttling.</summary>
+    public int? RetryAfterSeconds { get; init; }
+
     /// <summary>5xx are the service's fault (<c>Receiver</c>), everything else the caller's (<c>Sender</c>).</summary>
     public string FaultType => Status >= 500 ? "Receiver" : "Sender";
 
@@ -21,4 +24,7 @@ internal sealed class SnsException(int status, string code, string message) : Ex
     public static SnsException NotFound(string message) => new(404, "NotFound", message);
 
     public static SnsException AuthorizationError(string message) => new(403, "AuthorizationError", message);
+
+    /// <summary>The modeled throttling error (ThrottledException in the SDKs), which they retry with backoff.</summary>
+    public static SnsException Throttled(int retryAfterSeconds) => new(429, "Throttled", "Rate exceeded") { RetryAfterSeconds = retryAfterSeconds };
 }

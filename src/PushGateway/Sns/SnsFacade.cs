@@ -52,6 +52,11 @@ internal static partial class SnsFacade
         }
         catch (SnsException error)
         {
+            if (error.RetryAfterSeconds is { } retryAfter)
+            {
+                http.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             await WriteAsync(http, error.Status, SnsXml.Error(error, requestId));
             return;
         }

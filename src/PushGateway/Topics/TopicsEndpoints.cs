@@ -7,7 +7,7 @@ namespace PushGateway.Topics;
 
 internal sealed record TopicResponse(string Name, DateTimeOffset CreatedAt, long SubscriptionCount);
 
-internal sealed record TopicList(IReadOnlyList<TopicResponse> Items);
+internal sealed record TopicList(IReadOnlyList<TopicResponse> Items, string? NextCursor);
 
 internal sealed record SubscriptionResponse(Guid EndpointId, Guid ApplicationId, bool Enabled, DateTimeOffset SubscribedAt);
 
@@ -24,7 +24,11 @@ internal static partial class TopicsEndpoints
     public static void MapTopics(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/topics").WithTags("Topics").RequireProjectKey();
-        group.MapGet("/", ListAsync).WithName("listTopics").Produces<TopicList>().WithSummary("List the project's topics.");
+        group.MapGet("/", ListAsync)
+            .WithName("listTopics")
+            .Produces<TopicList>()
+            .ProblemResponse(StatusCodes.Status400BadRequest, PageInvalid)
+            .WithSummary("List the project's topics by name (keyset pagination: limit 1..1000, default 100; pass nextCursor as cursor).");
         group.MapPut("/{name}", CreateAsync)
             .WithName("createTopic")
             .Produces<TopicResponse>(StatusCodes.Status201Created)
@@ -54,19 +58,37 @@ internal static partial class TopicsEndpoints
         group.MapGet("/{name}/subscriptions", ListSubscriptionsAsync)
             .WithName("listSubscriptions")
             .Produces<SubscriptionPage>()
-            .ProblemResponse(StatusCodes.Status400BadRequest, "`limit` or `cursor` is not valid (`validation`; `errors` names it).")
+            .ProblemResponse(StatusCodes.Status400BadRequest, PageInvalid)
             .ProblemResponse(StatusCodes.Status404NotFound, TopicMissing)
             .WithSummary("List a topic's subscriptions (keyset pagination by endpoint id).");
     }
 
     private const string TopicMissing = "The topic does not exist in this project.";
 
-    private static async Task<IResult> ListAsync(ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
+    private const string PageInvalid = "`limit` or `cursor` is not valid (`validation`; `errors` names it).";
+
+    private const int MaxName = 256;
+
+    private static async Task<IResult> ListAsync(ProjectScope scope, PushGatewayDbContext db, string? limit, string? cursor, CancellationToken cancellationToken)
     {
-        var topics = await db.Topics.AsNoTracking().Where(t => t.ProjectId == scope.ProjectId).OrderBy(t => t.Name)
+        var v = new Validation();
+        if (!Cursor.TryReadTextPage(limit, cursor, MaxName, v, out var take, out var after))
+        {
+            return v.ToProblem();
+        }
+
+        // Keyset on (project_id, name), the unique index; names sort the same way in the cursor's comparison and the ORDER BY.
+        var query = db.Topics.AsNoTracking().Where(t => t.ProjectId == scope.ProjectId);
+        if (after is not null)
+        {
+            query = query.Where(t => string.Compare(t.Name, after) > 0);
+        }
+
+        var rows = await query.OrderBy(t => t.Name).Take(take + 1)
             .Select(t => new TopicResponse(t.Name, t.CreatedAt, db.TopicSubscriptions.LongCount(s => s.TopicId == t.Id)))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new TopicList(topics));
+        var (items, next) = Cursor.Split(rows, take, t => Cursor.EncodeText(t.Name));
+        return TypedResults.Ok(new TopicList(items, next));
     }
 
     private static async Task<IResult> CreateAsync(string name, ProjectScope scope, PushGatewayDbContext db, TimeProvider time, CancellationToken cancellationToken)
@@ -132,7 +154,7 @@ internal static partial class TopicsEndpoints
         string name, ProjectScope scope, PushGatewayDbContext db, string? limit, string? cursor, CancellationToken cancellationToken)
     {
         var v = new Validation();
-        if (!Cursor.TryReadPage(limit, cursor, 100, 1000, v, out var take, out var after))
+        if (!Cursor.TryReadPage(limit, cursor, v, out var take, out var after))
         {
             return v.ToProblem();
         }

@@ -115,7 +115,7 @@ public sealed class CliUsageTests
 
         Assert.Equal(ExitCodes.GatewayUnavailable, result.ExitCode);
         Assert.Contains("is not JSON", result.Err, StringComparison.Ordinal);
-        // A path prefix (reverse proxy) is kept.
-        Assert.Equal("GET /push/v1/applications", Assert.Single(handler.Requests));
+        // A path prefix (reverse proxy) is kept; the list asks for pages.
+        Assert.Equal("GET /push/v1/applications?limit=1000", Assert.Single(handler.Requests));
     }
 }

@@ -14,7 +14,7 @@ public sealed class SnsProtocolTests(TestGateway gateway) : IClassFixture<TestGa
     private static readonly XNamespace Ns = SnsXml.Namespace;
 
     /// <summary>Signs as the SDKs do (the SigV4 code is checked against AWS's published vectors in the unit tests).</summary>
-    private static HttpRequestMessage Signed(HttpMethod method, Uri url, string body, SnsKeys keys)
+    internal static HttpRequestMessage Signed(HttpMethod method, Uri url, string body, SnsKeys keys)
     {
         var request = new HttpRequestMessage(method, url);
         var amzDate = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);

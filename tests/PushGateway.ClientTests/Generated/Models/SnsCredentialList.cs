@@ -22,6 +22,14 @@ namespace PushGateway.Client.Models
 #else
         public List<global::PushGateway.Client.Models.SnsCredentialResponse> Items { get; set; }
 #endif
+        /// <summary>The nextCursor property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? NextCursor { get; set; }
+#nullable restore
+#else
+        public string NextCursor { get; set; }
+#endif
         /// <summary>
         /// Instantiates a new <see cref="global::PushGateway.Client.Models.SnsCredentialList"/> and sets the default values.
         /// </summary>
@@ -48,6 +56,7 @@ namespace PushGateway.Client.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "items", n => { Items = n.GetCollectionOfObjectValues<global::PushGateway.Client.Models.SnsCredentialResponse>(global::PushGateway.Client.Models.SnsCredentialResponse.CreateFromDiscriminatorValue)?.AsList(); } },
+                { "nextCursor", n => { NextCursor = n.GetStringValue(); } },
             };
         }
         /// <summary>
@@ -58,6 +67,7 @@ namespace PushGateway.Client.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteCollectionOfObjectValues<global::PushGateway.Client.Models.SnsCredentialResponse>("items", Items);
+            writer.WriteStringValue("nextCursor", NextCursor);
             writer.WriteAdditionalData(AdditionalData);
         }
     }

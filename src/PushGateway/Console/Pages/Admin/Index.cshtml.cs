@@ -29,5 +29,5 @@ public sealed class AdminModel : ConsolePage
     }
 
     private async Task LoadAsync(CancellationToken cancellationToken) =>
-        Projects = RestCall.Read<ProjectList>(await ProjectsEndpoints.ListAsync(db, cancellationToken)).Value?.Items ?? [];
+        Projects = RestCall.Read<ProjectList>(await ProjectsEndpoints.ListAsync(db, RestCall.ListLimit, null, cancellationToken)).Value?.Items ?? [];
 }

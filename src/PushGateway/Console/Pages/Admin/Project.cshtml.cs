@@ -42,6 +42,6 @@ public sealed class AdminProjectModel : ConsolePage
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
         Project = RestCall.Read<ProjectResponse>(await ProjectsEndpoints.GetAsync(Id, db, cancellationToken)).Value;
-        Keys = Project is null ? [] : RestCall.Read<ApiKeyList>(await ProjectsEndpoints.ListKeysAsync(Id, db, cancellationToken)).Value?.Items ?? [];
+        Keys = Project is null ? [] : RestCall.Read<ApiKeyList>(await ProjectsEndpoints.ListKeysAsync(Id, db, RestCall.ListLimit, null, cancellationToken)).Value?.Items ?? [];
     }
 }

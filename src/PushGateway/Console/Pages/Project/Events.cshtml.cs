@@ -49,7 +49,7 @@ public sealed class EventsModel : ConsolePage
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
-        Applications = RestCall.Read<ApplicationList>(await ApplicationsEndpoints.ListAsync(Scope, db, cancellationToken)).Value?.Items ?? [];
+        Applications = RestCall.Read<ApplicationList>(await ApplicationsEndpoints.ListAsync(Scope, db, RestCall.ListLimit, null, cancellationToken)).Value?.Items ?? [];
         App ??= Applications.FirstOrDefault()?.Id;
         if (App is not { } appId)
         {

@@ -26,7 +26,7 @@ public sealed class OverviewModel : ConsolePage
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        Applications = RestCall.Read<ApplicationList>(await ApplicationsEndpoints.ListAsync(Scope, db, cancellationToken)).Value?.Items ?? [];
+        Applications = RestCall.Read<ApplicationList>(await ApplicationsEndpoints.ListAsync(Scope, db, RestCall.ListLimit, null, cancellationToken)).Value?.Items ?? [];
         var now = time.UtcNow();
         _queues = await queries.QueuesAsync(Applications.Select(a => a.Id).ToList(), now, cancellationToken);
         Buckets = await queries.LastHourAsync(Scope.ProjectId, now, cancellationToken);

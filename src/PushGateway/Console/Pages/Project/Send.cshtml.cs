@@ -9,6 +9,8 @@ public sealed class SendModel : ConsolePage
 {
     private MessageAcceptor acceptor => Service<MessageAcceptor>();
 
+    private Quota.SendQuota quota => Service<Quota.SendQuota>();
+
     internal static readonly (string Value, string Label)[] Kinds = [("endpoint", "Endpoint"), ("user", "User"), ("topic", "Topic")];
 
     [BindProperty(SupportsGet = true)]
@@ -67,7 +69,7 @@ public sealed class SendModel : ConsolePage
         }
 
         var result = RestCall.Read<MessageAccepted>(await MessagesEndpoints.SendAsync(
-            RestCall.JsonRequest(HttpContext, message), Scope, acceptor, cancellationToken));
+            RestCall.JsonRequest(HttpContext, message), Scope, acceptor, quota, cancellationToken));
         if (!result.Succeeded || result.Value is null)
         {
             Errors = result.Messages;

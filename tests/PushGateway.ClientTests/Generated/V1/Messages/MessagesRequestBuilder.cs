@@ -80,6 +80,7 @@ namespace PushGateway.Client.V1.Messages
         /// <exception cref="global::PushGateway.Client.Models.ProblemDetails">When receiving a 413 status code</exception>
         /// <exception cref="global::PushGateway.Client.Models.ProblemDetails">When receiving a 415 status code</exception>
         /// <exception cref="global::PushGateway.Client.Models.ProblemDetails">When receiving a 422 status code</exception>
+        /// <exception cref="global::PushGateway.Client.Models.ProblemDetails">When receiving a 429 status code</exception>
         /// <exception cref="global::PushGateway.Client.Models.ProblemDetails">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -102,6 +103,7 @@ namespace PushGateway.Client.V1.Messages
                 { "413", global::PushGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "415", global::PushGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "422", global::PushGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
+                { "429", global::PushGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "503", global::PushGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::PushGateway.Client.Models.MessageAccepted>(requestInfo, global::PushGateway.Client.Models.MessageAccepted.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);

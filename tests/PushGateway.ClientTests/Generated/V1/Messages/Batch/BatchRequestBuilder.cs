@@ -46,6 +46,7 @@ namespace PushGateway.Client.V1.Messages.Batch
         /// <exception cref="global::PushGateway.Client.Models.ProblemDetails">When receiving a 413 status code</exception>
         /// <exception cref="global::PushGateway.Client.Models.ProblemDetails">When receiving a 415 status code</exception>
         /// <exception cref="global::PushGateway.Client.Models.ProblemDetails">When receiving a 422 status code</exception>
+        /// <exception cref="global::PushGateway.Client.Models.ProblemDetails">When receiving a 429 status code</exception>
         /// <exception cref="global::PushGateway.Client.Models.ProblemDetails">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -66,6 +67,7 @@ namespace PushGateway.Client.V1.Messages.Batch
                 { "413", global::PushGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "415", global::PushGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "422", global::PushGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
+                { "429", global::PushGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "503", global::PushGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::PushGateway.Client.Models.BatchResponse>(requestInfo, global::PushGateway.Client.Models.BatchResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);

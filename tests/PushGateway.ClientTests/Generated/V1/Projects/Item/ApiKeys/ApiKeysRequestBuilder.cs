@@ -48,7 +48,7 @@ namespace PushGateway.Client.V1.Projects.Item.ApiKeys
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public ApiKeysRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/projects/{projectId}/api-keys", pathParameters)
+        public ApiKeysRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/projects/{projectId}/api-keys{?cursor*,limit*}", pathParameters)
         {
         }
         /// <summary>
@@ -56,31 +56,33 @@ namespace PushGateway.Client.V1.Projects.Item.ApiKeys
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public ApiKeysRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/projects/{projectId}/api-keys", rawUrl)
+        public ApiKeysRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/projects/{projectId}/api-keys{?cursor*,limit*}", rawUrl)
         {
         }
         /// <summary>
-        /// List a project&apos;s API keys (never the keys themselves).
+        /// List a project&apos;s API keys, never the keys themselves (keyset pagination: limit 1..1000, default 100).
         /// </summary>
         /// <returns>A <see cref="global::PushGateway.Client.Models.ApiKeyList"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
+        /// <exception cref="global::PushGateway.Client.Models.ProblemDetails">When receiving a 400 status code</exception>
         /// <exception cref="global::PushGateway.Client.Models.ProblemDetails">When receiving a 401 status code</exception>
         /// <exception cref="global::PushGateway.Client.Models.ProblemDetails">When receiving a 403 status code</exception>
         /// <exception cref="global::PushGateway.Client.Models.ProblemDetails">When receiving a 404 status code</exception>
         /// <exception cref="global::PushGateway.Client.Models.ProblemDetails">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public async Task<global::PushGateway.Client.Models.ApiKeyList?> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::PushGateway.Client.Models.ApiKeyList?> GetAsync(Action<RequestConfiguration<global::PushGateway.Client.V1.Projects.Item.ApiKeys.ApiKeysRequestBuilder.ApiKeysRequestBuilderGetQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #nullable restore
 #else
-        public async Task<global::PushGateway.Client.Models.ApiKeyList> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::PushGateway.Client.Models.ApiKeyList> GetAsync(Action<RequestConfiguration<global::PushGateway.Client.V1.Projects.Item.ApiKeys.ApiKeysRequestBuilder.ApiKeysRequestBuilderGetQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #endif
             var requestInfo = ToGetRequestInformation(requestConfiguration);
             var errorMapping = new Dictionary<string, ParsableFactory<IParsable>>
             {
+                { "400", global::PushGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "401", global::PushGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "403", global::PushGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "404", global::PushGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
@@ -126,17 +128,17 @@ namespace PushGateway.Client.V1.Projects.Item.ApiKeys
             return await RequestAdapter.SendAsync<global::PushGateway.Client.Models.ApiKeyCreatedResponse>(requestInfo, global::PushGateway.Client.Models.ApiKeyCreatedResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// List a project&apos;s API keys (never the keys themselves).
+        /// List a project&apos;s API keys, never the keys themselves (keyset pagination: limit 1..1000, default 100).
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
+        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<global::PushGateway.Client.V1.Projects.Item.ApiKeys.ApiKeysRequestBuilder.ApiKeysRequestBuilderGetQueryParameters>>? requestConfiguration = default)
         {
 #nullable restore
 #else
-        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
+        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<global::PushGateway.Client.V1.Projects.Item.ApiKeys.ApiKeysRequestBuilder.ApiKeysRequestBuilderGetQueryParameters>> requestConfiguration = default)
         {
 #endif
             var requestInfo = new RequestInformation(Method.GET, UrlTemplate, PathParameters);
@@ -176,11 +178,44 @@ namespace PushGateway.Client.V1.Projects.Item.ApiKeys
             return new global::PushGateway.Client.V1.Projects.Item.ApiKeys.ApiKeysRequestBuilder(rawUrl, RequestAdapter);
         }
         /// <summary>
+        /// List a project&apos;s API keys, never the keys themselves (keyset pagination: limit 1..1000, default 100).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
+        public partial class ApiKeysRequestBuilderGetQueryParameters 
+        {
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+            #pragma warning disable CS1591
+            [QueryParameter("cursor")]
+            public string? Cursor { get; set; }
+            #pragma warning restore CS1591
+#nullable restore
+#else
+            #pragma warning disable CS1591
+            [QueryParameter("cursor")]
+            public string Cursor { get; set; }
+            #pragma warning restore CS1591
+#endif
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+            #pragma warning disable CS1591
+            [QueryParameter("limit")]
+            public string? Limit { get; set; }
+            #pragma warning restore CS1591
+#nullable restore
+#else
+            #pragma warning disable CS1591
+            [QueryParameter("limit")]
+            public string Limit { get; set; }
+            #pragma warning restore CS1591
+#endif
+        }
+        /// <summary>
         /// Configuration for the request such as headers, query parameters, and middleware options.
         /// </summary>
         [Obsolete("This class is deprecated. Please use the generic RequestConfiguration class generated by the generator.")]
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
-        public partial class ApiKeysRequestBuilderGetRequestConfiguration : RequestConfiguration<DefaultQueryParameters>
+        public partial class ApiKeysRequestBuilderGetRequestConfiguration : RequestConfiguration<global::PushGateway.Client.V1.Projects.Item.ApiKeys.ApiKeysRequestBuilder.ApiKeysRequestBuilderGetQueryParameters>
         {
         }
         /// <summary>

@@ -48,7 +48,7 @@ namespace PushGateway.Client.V1.Users.Item.Endpoints
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public EndpointsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/users/{userId}/endpoints", pathParameters)
+        public EndpointsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/users/{userId}/endpoints{?cursor*,limit*}", pathParameters)
         {
         }
         /// <summary>
@@ -56,7 +56,7 @@ namespace PushGateway.Client.V1.Users.Item.Endpoints
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public EndpointsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/users/{userId}/endpoints", rawUrl)
+        public EndpointsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/users/{userId}/endpoints{?cursor*,limit*}", rawUrl)
         {
         }
         /// <summary>
@@ -88,7 +88,7 @@ namespace PushGateway.Client.V1.Users.Item.Endpoints
             await RequestAdapter.SendNoContentAsync(requestInfo, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// A user&apos;s endpoints across the project&apos;s applications.
+        /// A user&apos;s endpoints across the project&apos;s applications (keyset pagination: limit 1..1000, default 100; pass nextCursor as cursor).
         /// </summary>
         /// <returns>A <see cref="global::PushGateway.Client.Models.EndpointList"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
@@ -99,11 +99,11 @@ namespace PushGateway.Client.V1.Users.Item.Endpoints
         /// <exception cref="global::PushGateway.Client.Models.ProblemDetails">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public async Task<global::PushGateway.Client.Models.EndpointList?> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::PushGateway.Client.Models.EndpointList?> GetAsync(Action<RequestConfiguration<global::PushGateway.Client.V1.Users.Item.Endpoints.EndpointsRequestBuilder.EndpointsRequestBuilderGetQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #nullable restore
 #else
-        public async Task<global::PushGateway.Client.Models.EndpointList> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::PushGateway.Client.Models.EndpointList> GetAsync(Action<RequestConfiguration<global::PushGateway.Client.V1.Users.Item.Endpoints.EndpointsRequestBuilder.EndpointsRequestBuilderGetQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #endif
             var requestInfo = ToGetRequestInformation(requestConfiguration);
@@ -136,17 +136,17 @@ namespace PushGateway.Client.V1.Users.Item.Endpoints
             return requestInfo;
         }
         /// <summary>
-        /// A user&apos;s endpoints across the project&apos;s applications.
+        /// A user&apos;s endpoints across the project&apos;s applications (keyset pagination: limit 1..1000, default 100; pass nextCursor as cursor).
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
+        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<global::PushGateway.Client.V1.Users.Item.Endpoints.EndpointsRequestBuilder.EndpointsRequestBuilderGetQueryParameters>>? requestConfiguration = default)
         {
 #nullable restore
 #else
-        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
+        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<global::PushGateway.Client.V1.Users.Item.Endpoints.EndpointsRequestBuilder.EndpointsRequestBuilderGetQueryParameters>> requestConfiguration = default)
         {
 #endif
             var requestInfo = new RequestInformation(Method.GET, UrlTemplate, PathParameters);
@@ -172,11 +172,44 @@ namespace PushGateway.Client.V1.Users.Item.Endpoints
         {
         }
         /// <summary>
+        /// A user&apos;s endpoints across the project&apos;s applications (keyset pagination: limit 1..1000, default 100; pass nextCursor as cursor).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
+        public partial class EndpointsRequestBuilderGetQueryParameters 
+        {
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+            #pragma warning disable CS1591
+            [QueryParameter("cursor")]
+            public string? Cursor { get; set; }
+            #pragma warning restore CS1591
+#nullable restore
+#else
+            #pragma warning disable CS1591
+            [QueryParameter("cursor")]
+            public string Cursor { get; set; }
+            #pragma warning restore CS1591
+#endif
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+            #pragma warning disable CS1591
+            [QueryParameter("limit")]
+            public string? Limit { get; set; }
+            #pragma warning restore CS1591
+#nullable restore
+#else
+            #pragma warning disable CS1591
+            [QueryParameter("limit")]
+            public string Limit { get; set; }
+            #pragma warning restore CS1591
+#endif
+        }
+        /// <summary>
         /// Configuration for the request such as headers, query parameters, and middleware options.
         /// </summary>
         [Obsolete("This class is deprecated. Please use the generic RequestConfiguration class generated by the generator.")]
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
-        public partial class EndpointsRequestBuilderGetRequestConfiguration : RequestConfiguration<DefaultQueryParameters>
+        public partial class EndpointsRequestBuilderGetRequestConfiguration : RequestConfiguration<global::PushGateway.Client.V1.Users.Item.Endpoints.EndpointsRequestBuilder.EndpointsRequestBuilderGetQueryParameters>
         {
         }
     }
