@@ -70,7 +70,7 @@ internal sealed class RetentionStore : IAsyncDisposable
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "PushGateway retention", MaxPoolSize = 2 };
         builder.MinPoolSize = Math.Min(builder.MinPoolSize, builder.MaxPoolSize);
-        builder.Options = $"{builder.Options} -c enable_seqscan=off -c enable_bitmapscan=off -c enable_hashjoin=off -c enable_mergejoin=off -c plan_cache_mode=force_custom_plan".TrimStart();
+        builder.Options = $"{builder.Options} -c enable_seqscan=off -c enable_bitmapscan=off -c enable_hashjoin=off -c enable_mergejoin=off -c plan_cache_mode=force_custom_plan -c jit=off".TrimStart();
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }
 

@@ -14,7 +14,9 @@ namespace PushGateway.Delivery;
 /// queue leaves PostgreSQL with a generic plan for the prepared claim that was made for an empty table; when a
 /// 100,000-row fan-out then arrives, every claim scans and sorts the whole table (on disk), and result batches are
 /// matched with a hash join over it, until the next ANALYZE. The benchmark measured 30 to 70 ms per claim that way,
-/// growing with the table. QueuePlanTests keeps the plans honest.
+/// growing with the table. QueuePlanTests keeps the plans honest. No JIT either: a disabled sequential scan that is
+/// still the only way (a small table such as applications) is costed so high that every such statement was compiled,
+/// about 150 ms each (the misconfiguration sweeper's query on applications: 0.2 to 0.8 s a call in benchmark runs).
 /// </remarks>
 internal sealed class WorkerDatabase(NpgsqlDataSource dataSource) : IAsyncDisposable
 {
@@ -33,7 +35,7 @@ internal sealed class WorkerDatabase(NpgsqlDataSource dataSource) : IAsyncDispos
         builder.MaxPoolSize = Math.Min(builder.MaxPoolSize, maxConnections);
         builder.MinPoolSize = Math.Min(builder.MinPoolSize, builder.MaxPoolSize);
         // After any options the operator's connection string already carries (search_path, …).
-        builder.Options = $"{builder.Options} -c enable_seqscan=off -c enable_bitmapscan=off -c enable_hashjoin=off -c enable_mergejoin=off -c plan_cache_mode=force_custom_plan".TrimStart();
+        builder.Options = $"{builder.Options} -c enable_seqscan=off -c enable_bitmapscan=off -c enable_hashjoin=off -c enable_mergejoin=off -c plan_cache_mode=force_custom_plan -c jit=off".TrimStart();
         return new WorkerDatabase(new NpgsqlDataSourceBuilder(builder.ConnectionString).Build());
     }
 
