@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using PushGateway.Hosting;
 
 namespace PushGateway.Retention;
 
@@ -12,30 +13,8 @@ namespace PushGateway.Retention;
 internal sealed class HistoryRetention(
     RetentionStore store, RetentionMetrics metrics, IOptions<RetentionOptions> options, TimeProvider time, ILogger<HistoryRetention> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var o = options.Value;
-        try
-        {
-            await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, o.Interval.TotalSeconds)), time, stoppingToken);
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    await RunOnceAsync(stoppingToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    logger.Failed(ex);
-                }
-
-                await Task.Delay(o.Interval, time, stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicJob.RunAsync(options.Value.Interval, RunOnceAsync, logger.Failed, time, stoppingToken);
 
     internal async Task RunOnceAsync(CancellationToken cancellationToken)
     {

@@ -13,45 +13,29 @@ namespace PushGateway.Delivery;
 /// </summary>
 internal sealed class StaleTokenSweeper(StaleEndpoints endpoints, IOptions<StaleTokenOptions> options, TimeProvider time, ILogger<StaleTokenSweeper> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicJob.RunAsync(options.Value.Interval, DisableStaleAsync, logger.IterationFailed, time, stoppingToken);
+
+    private async Task DisableStaleAsync(CancellationToken stoppingToken)
     {
         var o = options.Value;
-        try
+        foreach (var platform in new[] { Platforms.Apns, Platforms.Fcm })
         {
-            await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, o.Interval.TotalSeconds)), time, stoppingToken);
-            while (!stoppingToken.IsCancellationRequested)
+            if (StaleTokenPolicy.Cutoff(platform, o, time.GetUtcNow()) is not { } cutoff)
             {
-                try
-                {
-                    foreach (var platform in new[] { Platforms.Apns, Platforms.Fcm })
-                    {
-                        if (StaleTokenPolicy.Cutoff(platform, o, time.GetUtcNow()) is not { } cutoff)
-                        {
-                            continue;
-                        }
-
-                        int disabled;
-                        do
-                        {
-                            disabled = await endpoints.DisableBatchAsync(platform, cutoff, o.BatchSize, time.GetUtcNow(), stoppingToken);
-                            if (disabled > 0)
-                            {
-                                logger.StaleEndpointsDisabled(disabled, platform);
-                            }
-                        }
-                        while (disabled == o.BatchSize && !stoppingToken.IsCancellationRequested);
-                    }
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    logger.IterationFailed(ex);
-                }
-
-                await Task.Delay(o.Interval, time, stoppingToken);
+                continue;
             }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
+
+            int disabled;
+            do
+            {
+                disabled = await endpoints.DisableBatchAsync(platform, cutoff, o.BatchSize, time.GetUtcNow(), stoppingToken);
+                if (disabled > 0)
+                {
+                    logger.StaleEndpointsDisabled(disabled, platform);
+                }
+            }
+            while (disabled == o.BatchSize && !stoppingToken.IsCancellationRequested);
         }
     }
 }
