@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using PushGateway.IntegrationTests.Infrastructure;
 using PushGateway.Simulator;
 
@@ -81,7 +82,13 @@ public sealed class TokenTruthTests(DeliveryGateway gateway) : IClassFixture<Del
             var ready = (await anonymous.GetFromJsonAsync<JsonObject>("readyz", Ct))!;
             return ready["credentials"]?["misconfiguredApplicationCount"]?.GetValue<int>() >= 1;
         }, Ct, TimeSpan.FromSeconds(20), "/readyz counting the misconfigured application");
-        var metrics = await anonymous.GetStringAsync("metrics", Ct);
+        // The exporter answers a scrape from a cache of up to 300 ms (another test's scrape may be that recent).
+        var metrics = "";
+        await DeliveryGateway.WaitUntilAsync(async () =>
+        {
+            metrics = await anonymous.GetStringAsync("metrics", Ct);
+            return Regex.IsMatch(metrics, @"(?m)^pushgateway_applications_misconfigured_current(\{[^}]*\})? [1-9]");
+        }, Ct, TimeSpan.FromSeconds(20), "/metrics showing the misconfigured application");
         Assert.Matches(@"(?m)^pushgateway_misconfiguration_trips_total(\{[^}]*\})? [1-9]", metrics);
         Assert.Matches(@"(?m)^pushgateway_applications_misconfigured_current(\{[^}]*\})? [1-9]", metrics);
         Assert.DoesNotContain(appId.ToString(), metrics, StringComparison.Ordinal);
