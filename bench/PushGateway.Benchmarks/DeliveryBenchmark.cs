@@ -162,7 +162,7 @@ internal static class DeliveryBenchmark
         }
     }
 
-    private static async Task<(double Seconds, double AcceptSeconds)> RunFanOutAsync(HttpClient api, NpgsqlDataSource dataSource, SimulatorHost simulator, string topic, int expected)
+    internal static async Task<(double Seconds, double AcceptSeconds)> RunFanOutAsync(HttpClient api, NpgsqlDataSource dataSource, SimulatorHost simulator, string topic, int expected)
     {
         var sent0 = simulator.State.GetCounters().Apns.Accepted;
         var started = Stopwatch.GetTimestamp();
@@ -327,8 +327,16 @@ internal static class DeliveryBenchmark
 
     internal sealed record RunningGateway(Process Process, Uri BaseAddress) : IDisposable
     {
+        private bool _disposed;
+
         public void Dispose()
         {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
             if (!Process.HasExited)
             {
                 Process.Kill(entireProcessTree: true);
@@ -337,6 +345,8 @@ internal static class DeliveryBenchmark
             Process.Dispose();
         }
     }
+
+    private static readonly string EncryptionKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     internal static RunningGateway StartGateway(string connectionString, SimulatorHost simulator)
     {
@@ -349,7 +359,8 @@ internal static class DeliveryBenchmark
         var env = startInfo.Environment;
         env["ConnectionStrings__PushGateway"] = connectionString + ";Maximum Pool Size=40";
         env["PushGateway__AdminKey"] = AdminKey;
-        env["PushGateway__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        // One key for every gateway process of this run: a restarted gateway must decrypt what the first one stored.
+        env["PushGateway__EncryptionKey"] = EncryptionKey;
         env["Urls"] = $"http://127.0.0.1:{port}";
         env["Apns__ProductionUrl"] = simulator.ApnsProductionUrl.ToString();
         env["Apns__SandboxUrl"] = simulator.ApnsSandboxUrl.ToString();

@@ -17,6 +17,7 @@ return args switch
     ["message-reads", .. var rest] => await MessageReadBenchmark.RunAsync(rest),
     ["import", .. var rest] => await ImportBenchmark.RunAsync(rest),
     ["fanout-accept", .. var rest] => await FanOutAcceptBenchmark.RunAsync(rest),
+    ["rest", .. var rest] => await RestBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -33,6 +34,8 @@ static int Usage()
                  [--endpoints N] [--topics K] [--warmup W] [--rounds R] [--statements]
                dotnet run -c Release --project bench/PushGateway.Benchmarks -- fanout-accept
                  [--endpoints N] [--rounds R]
+               dotnet run -c Release --project bench/PushGateway.Benchmarks -- rest
+                 [--connections C] [--warmup S] [--duration S] [--endpoints N] [--only created,unchanged,get,send] [--cold N] [--statements]
         """);
     return 2;
 }
