@@ -62,6 +62,9 @@ internal static class GatewayApp
         // Repeated statements (key lookups, accepting messages, receipts) are prepared once per connection.
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(
             new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 32 }.ConnectionString).Build());
+        builder.Services.AddSingleton(sp => new PostgresNotifications(connectionString, sp.GetRequiredService<ILogger<PostgresNotifications>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresNotifications>());
+        builder.Services.AddSingleton<ApiKeyCache>();
         builder.Services.AddDbContextPool<PushGatewayDbContext>((sp, o) => PushGatewayDbContext.Configure(o, sp.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddScoped<EndpointRegistry>();
         builder.Services.AddSingleton<DeliverySignal>();
@@ -132,6 +135,8 @@ internal static class GatewayApp
         }
 
         var app = builder.Build();
+        // Subscribers of PostgreSQL notifications must exist before the listener connects (it LISTENs to their channels).
+        app.Services.GetRequiredService<ApiKeyCache>();
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode
