@@ -93,6 +93,7 @@ public sealed class ConsoleBrowserTests(ConsoleGateway gateway, Browser browser)
         // The messages lookup finds it again.
         var messageUrl = page.Url;
         await page.GotoAsync(Url("/console/messages"));
+        await CheckPageAsync(page);
         await page.GetByLabel("Message id").FillAsync(messageUrl[(messageUrl.LastIndexOf('/') + 1)..]);
         await page.GetByRole(AriaRole.Button, new() { Name = "Look up" }).ClickAsync();
         Assert.Equal(messageUrl, page.Url);
@@ -210,6 +211,15 @@ public sealed class ConsoleBrowserTests(ConsoleGateway gateway, Browser browser)
         await newPage.GotoAsync(Url("/console/admin"));
         Assert.Contains("/console/denied", newPage.Url, StringComparison.Ordinal);
         await CheckPageAsync(newPage);
+
+        // The sign-out page (where a GET of /console/signout lands) signs the admin out with its own form.
+        await admin.GotoAsync(Url("/console/signout"));
+        await Assertions.Expect(admin.GetByRole(AriaRole.Heading, new() { Name = "Sign out", Level = 1 })).ToBeVisibleAsync();
+        await CheckPageAsync(admin);
+        await admin.Locator("main").GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await admin.WaitForURLAsync(new Regex("/console/signin"));
+        await admin.GotoAsync(Url("/console/admin"));
+        Assert.Contains("/console/signin", admin.Url, StringComparison.Ordinal);
 
         await AssertNoSecretAsync(project.Key, TestGateway.AdminKey, created);
     }
