@@ -98,6 +98,18 @@ public sealed class ConsoleBrowserTests(ConsoleGateway gateway, Browser browser)
         await page.GetByRole(AriaRole.Button, new() { Name = "Look up" }).ClickAsync();
         Assert.Equal(messageUrl, page.Url);
 
+        // A test push to a user reaches the user's endpoint.
+        await page.GotoAsync(Url("/console/send"));
+        await page.GetByLabel("User", new() { Exact = true }).CheckAsync();
+        await page.GetByLabel("Endpoint id, user id or topic name").FillAsync("alice");
+        await page.GetByLabel("Title").FillAsync("Hello alice");
+        await page.Locator("form.stacked").GetByRole(AriaRole.Button, new() { Name = "Send test push" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("/console/messages/[0-9a-f-]{36}$"));
+        await Assertions.Expect(page.Locator("#message-status")).ToHaveTextAsync("completed", new() { Timeout = 20_000 });
+        await Assertions.Expect(page.Locator(".delivery-state")).ToHaveTextAsync(["delivered"]);
+        await Assertions.Expect(page.Locator("#message-live")).ToContainTextAsync(endpoint.ToString());
+        Assert.Contains("Hello alice", gateway.Simulator.State.GetReceived("apns", token).Items[^1].Body!.Value.GetRawText(), StringComparison.Ordinal);
+
         // Disable and enable by hand.
         await page.GotoAsync(Url($"/console/endpoints/{endpoint}"));
         await page.GetByRole(AriaRole.Button, new() { Name = "Disable" }).ClickAsync();
