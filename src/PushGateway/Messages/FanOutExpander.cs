@@ -18,11 +18,13 @@ internal sealed class FanOutExpander(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var o = options.Value;
+        var next = o.BatchSize;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var batch = await store.ExpandNextAsync(o.BatchSize, time.UtcNow(), stoppingToken);
+                var batch = await store.ExpandNextAsync(next, time.UtcNow(), stoppingToken);
+                next = o.BatchSize;
                 if (batch is null)
                 {
                     await signal.WaitAsync(o.PollInterval, stoppingToken);
@@ -44,10 +46,18 @@ internal sealed class FanOutExpander(
                     await Task.Delay(o.BatchPause, time, stoppingToken);
                 }
 
-                // Backpressure (ExpansionOptions.MaxQueuedAhead): the next batch waits until the workers caught up.
-                while (o.MaxQueuedAhead > 0 && await store.DueBacklogAsync(o.MaxQueuedAhead, time.UtcNow(), stoppingToken) >= o.MaxQueuedAhead)
+                // Backpressure (ExpansionOptions.MaxQueuedAhead): the next batch waits until the workers have taken
+                // enough of the due backlog, and tops it up to the bound, no further.
+                if (o.MaxQueuedAhead > 0)
                 {
-                    await Task.Delay(BacklogRecheck, time, stoppingToken);
+                    int room;
+                    while ((room = o.MaxQueuedAhead - await store.DueBacklogAsync(o.MaxQueuedAhead, time.UtcNow(), stoppingToken))
+                           < Math.Min(o.BatchSize, o.MaxQueuedAhead) / 4 + 1)
+                    {
+                        await Task.Delay(BacklogRecheck, time, stoppingToken);
+                    }
+
+                    next = Math.Min(o.BatchSize, room);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
