@@ -168,7 +168,7 @@ public sealed class RegistrationsTests(TestGateway gateway) : IClassFixture<Test
         var (_, created) = await project.Client.RegisterAsync(appId, new { token, userId = "carol", customUserData = "d1" }, Ct);
         var id = created["endpoint"]!.AsObject().Id();
         var payload = JsonNode.Parse((await gateway.ScalarAsync<string>(
-            "SELECT payload::text FROM events WHERE endpoint_id = @id AND type = 'endpointCreated' AND project_id = @p AND application_id = @a AND state = 'pending'",
+            "SELECT payload::text FROM events WHERE endpoint_id = @id AND type = 'endpointCreated' AND project_id = @p AND application_id = @a",
             Ct, ("id", id), ("p", project.ProjectId), ("a", appId)))!)!;
         Assert.Equal("endpointCreated", payload["type"].Str());
         Assert.Equal(id, payload["endpointId"]!.GetValue<Guid>());
