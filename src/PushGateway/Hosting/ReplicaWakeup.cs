@@ -40,7 +40,7 @@ internal sealed class WakeupOptions
 /// that must reach PostgreSQL itself: <c>ConnectionStrings__PushGatewayListen</c> when the main connection string
 /// goes through a transaction-pooling PgBouncer).
 /// </summary>
-internal sealed class WakeupConnections : IAsyncDisposable
+internal sealed class WakeupConnections : IAsyncDisposable, IDisposable
 {
     /// <summary>Sent with every NOTIFY, so a replica ignores its own (it woke its loops already).</summary>
     public string ReplicaId { get; } = Guid.NewGuid().ToString("N");
@@ -75,6 +75,12 @@ internal sealed class WakeupConnections : IAsyncDisposable
     {
         await Publisher.DisposeAsync();
         await Listener.DisposeAsync();
+    }
+
+    public void Dispose()
+    {
+        Publisher.Dispose();
+        Listener.Dispose();
     }
 }
 
