@@ -206,6 +206,9 @@ internal sealed class WakeupListener(
 {
     private int _connects;
 
+    /// <summary>The channels this replica listens on: those of the loops it runs.</summary>
+    public IReadOnlyList<string> Channels { get; } = signals.Select(s => s.Channel).Distinct().ToList();
+
     /// <summary>Sessions opened and listening so far (for tests and diagnostics).</summary>
     public int Connects => Volatile.Read(ref _connects);
 

@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using PushGateway.Hosting;
 using PushGateway.IntegrationTests.Events;
 using PushGateway.IntegrationTests.Infrastructure;
 
@@ -38,6 +41,8 @@ public sealed class ReplicaWakeupTests(ReplicaWakeupTests.Replicas replicas) : I
                 var settings = base.Settings;
                 settings["Delivery:Enabled"] = "false";
                 settings["Events:Enabled"] = "false";
+                // No idle check of the listeners' sessions during the tests: pg_stat_activity keeps showing their LISTEN.
+                settings["Wakeup:ListenerCheckInterval"] = "00:10:00";
                 return settings;
             }
         }
@@ -59,6 +64,7 @@ public sealed class ReplicaWakeupTests(ReplicaWakeupTests.Replicas replicas) : I
                 ["Expansion:PollInterval"] = SlowPoll,
                 ["Events:PollInterval"] = SlowPoll,
                 ["Logging:LogLevel:PushGateway.Hosting.WakeupListener"] = "Information",
+                ["Wakeup:ListenerCheckInterval"] = "00:10:00",
             }, CancellationToken.None);
         }
 
@@ -137,6 +143,17 @@ public sealed class ReplicaWakeupTests(ReplicaWakeupTests.Replicas replicas) : I
         }
 
         AssertPickups("deliveries", latencies);
+    }
+
+    [Fact]
+    public async Task ApiOnlyReplica_ListensOnlyForExpansions_WorkerReplicaForEverything()
+    {
+        // A (in this process, API only) still expands fan-outs, so it listens for those alone.
+        var listener = replicas.Services.GetServices<IHostedService>().OfType<WakeupListener>().Single();
+        Assert.Equal([WakeupChannels.Expansions], listener.Channels);
+        // B's session: one LISTEN per channel, in order; pg_stat_activity shows the last of them (the events').
+        var pid = await replicas.ListenerPidAsync(null, Ct);
+        Assert.Equal("LISTEN pushgateway_events", await replicas.ScalarAsync<string>("SELECT query FROM pg_stat_activity WHERE pid = @pid", Ct, ("pid", pid)));
     }
 
     [Fact]
