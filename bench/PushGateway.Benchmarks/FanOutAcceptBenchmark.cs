@@ -31,7 +31,7 @@ internal static class FanOutAcceptBenchmark
             var connectionString = postgres.ConnectionString("bench");
             await DatabaseMigrator.MigrateAsync(connectionString, CancellationToken.None);
             await using var simulator = await SimulatorHost.StartAsync(new SimulatorOptions { RecordRequests = false });
-            Environment.SetEnvironmentVariable("BENCH_GATEWAY_ENV", "Delivery__Enabled=false;" + Environment.GetEnvironmentVariable("BENCH_GATEWAY_ENV"));
+            Environment.SetEnvironmentVariable("BENCH_GATEWAY_ENV", "Delivery__Enabled=false;Expansion__MaxQueuedAhead=0;" + Environment.GetEnvironmentVariable("BENCH_GATEWAY_ENV"));
             using var gateway = DeliveryBenchmark.StartGateway(connectionString, simulator);
             using var http = new HttpClient { BaseAddress = gateway.BaseAddress, Timeout = TimeSpan.FromMinutes(10) };
             await DeliveryBenchmark.WaitReadyAsync(http, gateway.Process);

@@ -18,6 +18,7 @@ return args switch
     ["import", .. var rest] => await ImportBenchmark.RunAsync(rest),
     ["fanout-accept", .. var rest] => await FanOutAcceptBenchmark.RunAsync(rest),
     ["rest", .. var rest] => await RestBenchmark.RunAsync(rest),
+    ["fairness", .. var rest] => await FairnessBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -35,6 +36,8 @@ static int Usage()
                  [--endpoints N] [--topics K] [--warmup W] [--rounds R] [--statements]
                dotnet run -c Release --project bench/PushGateway.Benchmarks -- fanout-accept
                  [--endpoints N] [--rounds R]
+               dotnet run -c Release --project bench/PushGateway.Benchmarks -- fairness
+                 [--endpoints N] [--probes P]
                dotnet run -c Release --project bench/PushGateway.Benchmarks -- rest
                  [--connections C] [--warmup S] [--duration S] [--endpoints N] [--only created,unchanged,get,send] [--cold N] [--statements]
         """);

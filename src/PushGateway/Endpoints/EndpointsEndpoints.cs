@@ -125,7 +125,7 @@ internal static class EndpointsEndpoints
     }
 
     private static async Task<IResult> RegisterAsync(
-        Guid appId, HttpRequest request, ProjectScope scope, PushGatewayDbContext db, EndpointRegistry registry, CancellationToken cancellationToken)
+        Guid appId, HttpRequest request, ProjectScope scope, EndpointStore store, TimeProvider time, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync<RegistrationRequest>(request, cancellationToken);
         if (body.Error is not null)
@@ -133,22 +133,35 @@ internal static class EndpointsEndpoints
             return body.Error;
         }
 
-        var app = await FindApplicationAsync(db, scope, appId, cancellationToken);
-        if (app is null)
+        var known = await store.FindApplicationAsync(scope.ProjectId, appId, cancellationToken);
+        if (known is null)
         {
             return Problems.NotFound($"Application {appId} does not exist.");
         }
 
         var r = body.Value!;
         var v = new Validation();
-        var token = CheckToken(app.Platform, r.Token, v);
+        var token = CheckToken(known.Platform, r.Token, v);
         CheckAttributes(r.CustomUserData, r.UserId, v);
         if (!v.IsValid)
         {
             return v.ToProblem();
         }
 
-        var result = await registry.RegisterAsync(app, token, r.EndpointId.Value, r.UserId, r.CustomUserData, cancellationToken);
+        // The commonest two (a known device launching again, a new device) in one statement; the rest in the registry.
+        var result = await store.TryRegisterAsync(known, token, r.EndpointId.Value, r.UserId, r.CustomUserData, time.UtcNow(), cancellationToken);
+        if (result is null)
+        {
+            var services = request.HttpContext.RequestServices;
+            if (await FindApplicationAsync(services.GetRequiredService<PushGatewayDbContext>(), scope, appId, cancellationToken) is not { } app)
+            {
+                return Problems.NotFound($"Application {appId} does not exist.");
+            }
+
+            result = await services.GetRequiredService<EndpointRegistry>()
+                .RegisterAsync(app, token, r.EndpointId.Value, r.UserId, r.CustomUserData, cancellationToken);
+        }
+
         var response = new RegistrationResponse(result.Outcome, EndpointResponse.From(result.Endpoint));
         return result.Inserted
             ? TypedResults.Created($"/v1/endpoints/{result.Endpoint.Id}", response)
@@ -236,9 +249,9 @@ internal static class EndpointsEndpoints
         return TypedResults.Ok(new EndpointPage(page.Take(take).Select(EndpointResponse.From).ToList(), next));
     }
 
-    internal static async Task<IResult> GetAsync(Guid endpointId, ProjectScope scope, PushGatewayDbContext db, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetAsync(Guid endpointId, ProjectScope scope, EndpointStore store, CancellationToken cancellationToken)
     {
-        var endpoint = await db.Endpoints.AsNoTracking().FirstOrDefaultAsync(e => e.Id == endpointId && e.ProjectId == scope.ProjectId, cancellationToken);
+        var endpoint = await store.FindAsync(scope.ProjectId, endpointId, cancellationToken);
         return endpoint is null ? NotFound(endpointId) : TypedResults.Ok(EndpointResponse.From(endpoint));
     }
 

@@ -59,14 +59,21 @@ internal static class GatewayApp
         builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(secretBox);
-        // Repeated statements (key lookups, accepting messages, receipts) are prepared once per connection.
+        // Repeated statements (key lookups, accepting messages, receipts) are prepared once per connection. Nothing
+        // sets session state on these connections (no SET, no session advisory locks, no LISTEN: the listener has its
+        // own), so a connection going back to the pool is not reset: that reset was five statements sent with the
+        // next command of every request.
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(
-            new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 32 }.ConnectionString).Build());
+            new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 32, NoResetOnClose = true }.ConnectionString).Build());
+        builder.Services.AddSingleton(sp => new PostgresNotifications(connectionString, sp.GetRequiredService<ILogger<PostgresNotifications>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresNotifications>());
+        builder.Services.AddSingleton<ApiKeyCache>();
         builder.Services.AddSingleton<EventWakeupInterceptor>();
         builder.Services.AddDbContextPool<PushGatewayDbContext>((sp, o) => PushGatewayDbContext.Configure(o, sp.GetRequiredService<NpgsqlDataSource>())
             .AddInterceptors(sp.GetRequiredService<EventWakeupInterceptor>()));
         AddWakeup(builder, connectionString);
         builder.Services.AddScoped<EndpointRegistry>();
+        builder.Services.AddSingleton<EndpointStore>();
         builder.Services.AddSingleton<DeliverySignal>();
         builder.Services.AddSingleton<MessageAcceptor>();
         builder.Services.AddSingleton<ExpansionSignal>();
@@ -135,6 +142,8 @@ internal static class GatewayApp
         }
 
         var app = builder.Build();
+        // Subscribers of PostgreSQL notifications must exist before the listener connects (it LISTENs to their channels).
+        app.Services.GetRequiredService<ApiKeyCache>();
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode

@@ -20,6 +20,12 @@ internal sealed class GatewayOptions
     /// <summary>Apply pending migrations when the gateway starts. Local mode always does; compose runs the migrator.</summary>
     public bool MigrateOnStart { get; set; }
 
+    /// <summary>
+    /// How long a replica trusts a project API key it looked up before asking the database again (0 turns the cache
+    /// off). Revocations reach every replica at once through PostgreSQL notifications; this bounds a missed one.
+    /// </summary>
+    public int ApiKeyCacheSeconds { get; set; } = 60;
+
     /// <summary>Local mode's folder (PostgreSQL cluster, generated keys).</summary>
     public string DataDirectory { get; set; } = ".pushgateway";
 }

@@ -58,6 +58,21 @@ internal sealed class ExpansionStore(NpgsqlDataSource dataSource)
             claimed.TargetCount + inserted.Count, claimed.Batches + 1);
     }
 
+    /// <summary>
+    /// Due deliveries nobody has claimed yet, counted up to <paramref name="limit"/> along the queue index (leased rows
+    /// are due only when their lease ends, so they are not counted).
+    /// </summary>
+    public async Task<int> DueBacklogAsync(int limit, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT count(*)::int FROM (
+                SELECT 1 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= @now ORDER BY next_attempt_at, id LIMIT @limit) due
+            """);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     private static async Task<Claimed?> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(ClaimSql, connection, transaction);

@@ -13,6 +13,8 @@ internal sealed class FanOutExpander(
     ExpansionStore store, ExpansionSignal signal, DeliverySignal deliverySignal, IOptions<ExpansionOptions> options, TimeProvider time, ILogger<FanOutExpander> logger)
     : BackgroundService
 {
+    private static readonly TimeSpan BacklogRecheck = TimeSpan.FromMilliseconds(50);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var o = options.Value;
@@ -40,6 +42,12 @@ internal sealed class FanOutExpander(
                 if (o.BatchPause > TimeSpan.Zero)
                 {
                     await Task.Delay(o.BatchPause, time, stoppingToken);
+                }
+
+                // Backpressure (ExpansionOptions.MaxQueuedAhead): the next batch waits until the workers caught up.
+                while (o.MaxQueuedAhead > 0 && await store.DueBacklogAsync(o.MaxQueuedAhead, time.UtcNow(), stoppingToken) >= o.MaxQueuedAhead)
+                {
+                    await Task.Delay(BacklogRecheck, time, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

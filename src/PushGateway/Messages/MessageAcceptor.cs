@@ -56,11 +56,16 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // An explicit transaction only where the writes are more than one statement (an idempotency key, fan-outs,
+        // skipped targets' counts): messages to listed endpoints are one statement, atomic on its own, and the reads
+        // before it need no transaction (each statement reads committed data either way).
+        NpgsqlTransaction? transaction = null;
+        await using var transactionScope = new TransactionScope(() => transaction);
         var now = time.UtcNow();
 
         if (idempotency is not null)
         {
+            transaction = await connection.BeginTransactionAsync(cancellationToken);
             var previous = await ClaimIdempotencyKeyAsync(connection, transaction, projectId, idempotency, now, cancellationToken);
             if (previous is not null)
             {
@@ -101,9 +106,11 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
 
         if (plans.Count > 0)
         {
-            // Deliveries first (nothing references messages by key), so each message row is written once, with its
-            // target count and delivery id range, rather than inserted and then updated.
-            await InsertListedDeliveriesAsync(connection, transaction, plans, now, cancellationToken);
+            if (transaction is null && (plans.Any(p => p.FanOut is not null || p.Skipped > 0)))
+            {
+                transaction = await connection.BeginTransactionAsync(cancellationToken);
+            }
+
             await InsertMessagesAsync(connection, transaction, projectId, plans, idempotency?.Key, now, cancellationToken);
             await InsertExpansionsAsync(connection, transaction, plans, now, cancellationToken);
             await MessageCounters.AddAsync(connection, transaction,
@@ -128,7 +135,11 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
             await store.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
         if (plans.Any(p => p.FanOut is null))
         {
             signal.Notify();
@@ -197,14 +208,6 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         public required PreparedMessage Message { get; init; }
         public required DateTimeOffset ExpiresAt { get; init; }
         public List<(Guid EndpointId, Guid ApplicationId, bool Enabled)> Listed { get; } = [];
-        public long? FirstDeliveryId { get; set; }
-        public long? LastDeliveryId { get; set; }
-
-        public void Covers(long first, long last)
-        {
-            FirstDeliveryId = FirstDeliveryId is { } f ? Math.Min(f, first) : first;
-            LastDeliveryId = LastDeliveryId is { } l ? Math.Max(l, last) : last;
-        }
         /// <summary>For user/users/topic/application targets: expanded after the commit.</summary>
         public FanOutTarget? FanOut { get; set; }
         /// <summary>Null for a fan-out: known when its expansion finishes.</summary>
@@ -214,7 +217,7 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
     }
 
     private static async Task<Dictionary<Guid, ListedEndpoint>> LoadListedEndpointsAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, IReadOnlyList<PreparedMessage?> messages, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid projectId, IReadOnlyList<PreparedMessage?> messages, CancellationToken cancellationToken)
     {
         var ids = new HashSet<Guid>();
         foreach (var m in messages)
@@ -257,7 +260,7 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
     }
 
     private static async Task<(Plan? Plan, ProblemDetails? Problem)> PlanAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, PreparedMessage message,
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid projectId, PreparedMessage message,
         Dictionary<Guid, ListedEndpoint> endpoints, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var plan = new Plan
@@ -367,7 +370,7 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
     /// FCM tokens when the message leaves less than <see cref="FcmTokenRoomChecked"/> characters for the token.
     /// </summary>
     private static async Task<ProblemDetails?> FanOutSizeProblemAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, PreparedMessage message, FanOutTarget target, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid projectId, PreparedMessage message, FanOutTarget target, CancellationToken cancellationToken)
     {
         if (message.CheckSize(hasApns: true, 0) is { } apns && await TargetsAnyAsync("a.platform = 'apns'", null))
         {
@@ -432,20 +435,39 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
             : null;
     }
 
+    /// <summary>
+    /// The messages and their listed endpoints' deliveries in one statement: the deliveries first (nothing references
+    /// messages by key), so each message row is written once with its target count and delivery id range.
+    /// </summary>
     private static async Task InsertMessagesAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, List<Plan> plans, string? idempotencyKey, DateTimeOffset now, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid projectId, List<Plan> plans, string? idempotencyKey, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var rows = plans.SelectMany(p => p.Listed.Select(l => (p.Id, p.ExpiresAt, l.EndpointId, l.ApplicationId, l.Enabled))).ToList();
         await using var command = new NpgsqlCommand("""
+            WITH inserted AS (
+                INSERT INTO deliveries (message_id, endpoint_id, application_id, state, attempts, next_attempt_at, expires_at, completed_at)
+                SELECT d.message_id, d.endpoint_id, d.application_id,
+                       CASE WHEN d.enabled THEN 'pending' ELSE 'skipped' END, 0, @now, d.expires,
+                       CASE WHEN d.enabled THEN NULL ELSE @now END
+                FROM unnest(@d_messages, @d_endpoints, @d_applications, @d_enabled, @d_expires) AS d(message_id, endpoint_id, application_id, enabled, expires)
+                RETURNING message_id, id),
+            ranges AS (SELECT message_id, min(id) AS first, max(id) AS last FROM inserted GROUP BY message_id)
             INSERT INTO messages (id, project_id, target_kind, target, created_at, expires_at, ttl_seconds, target_count,
                                   idempotency_key, apns_payload, apns_push_type, apns_priority, apns_topic, collapse_key, fcm_message,
                                   first_delivery_id, last_delivery_id)
             SELECT u.id, @p, u.kind, u.target::json, @now, u.expires, u.ttl, u.count, @key, u.apns, u.push_type, u.priority, u.topic, u.collapse, u.fcm::json,
-                   u.first, u.last
-            FROM unnest(@ids, @kinds, @targets, @expires, @ttls, @counts, @apns, @push_types, @priorities, @topics, @collapses, @fcms, @firsts, @lasts)
-                 AS u(id, kind, target, expires, ttl, count, apns, push_type, priority, topic, collapse, fcm, first, last)
+                   r.first, r.last
+            FROM unnest(@ids, @kinds, @targets, @expires, @ttls, @counts, @apns, @push_types, @priorities, @topics, @collapses, @fcms)
+                 AS u(id, kind, target, expires, ttl, count, apns, push_type, priority, topic, collapse, fcm)
+            LEFT JOIN ranges r ON r.message_id = u.id
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("d_messages", rows.Select(r => r.Id).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("d_endpoints", rows.Select(r => r.EndpointId).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("d_applications", rows.Select(r => r.ApplicationId).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<bool[]>("d_enabled", rows.Select(r => r.Enabled).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("d_expires", rows.Select(r => r.ExpiresAt).ToArray()));
         command.Parameters.Add(new NpgsqlParameter("key", NpgsqlDbType.Text) { Value = (object?)idempotencyKey ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", plans.Select(p => p.Id).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<string[]>("kinds", plans.Select(p => p.Message.TargetKind).ToArray()));
@@ -459,47 +481,12 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         command.Parameters.Add(new NpgsqlParameter("topics", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = plans.Select(p => p.Message.ApnsTopic).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("collapses", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = plans.Select(p => p.Message.CollapseKey).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<string[]>("fcms", plans.Select(p => p.Message.FcmMessageJson).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<long?[]>("firsts", plans.Select(p => p.FirstDeliveryId).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<long?[]>("lasts", plans.Select(p => p.LastDeliveryId).ToArray()));
         await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static async Task InsertListedDeliveriesAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, List<Plan> plans, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var rows = plans.SelectMany(p => p.Listed.Select(l => (p.Id, p.ExpiresAt, l.EndpointId, l.ApplicationId, l.Enabled))).ToList();
-        if (rows.Count == 0)
-        {
-            return;
-        }
-
-        await using var command = new NpgsqlCommand("""
-            WITH inserted AS (
-                INSERT INTO deliveries (message_id, endpoint_id, application_id, state, attempts, next_attempt_at, expires_at, completed_at)
-                SELECT u.message_id, u.endpoint_id, u.application_id,
-                       CASE WHEN u.enabled THEN 'pending' ELSE 'skipped' END, 0, @now, u.expires,
-                       CASE WHEN u.enabled THEN NULL ELSE @now END
-                FROM unnest(@messages, @endpoints, @applications, @enabled, @expires) AS u(message_id, endpoint_id, application_id, enabled, expires)
-                RETURNING message_id, id)
-            SELECT message_id, min(id), max(id) FROM inserted GROUP BY message_id
-            """, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("messages", rows.Select(r => r.Id).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("endpoints", rows.Select(r => r.EndpointId).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("applications", rows.Select(r => r.ApplicationId).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<bool[]>("enabled", rows.Select(r => r.Enabled).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("expires", rows.Select(r => r.ExpiresAt).ToArray()));
-        var byId = plans.ToDictionary(p => p.Id);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            byId[reader.GetGuid(0)].Covers(reader.GetInt64(1), reader.GetInt64(2));
-        }
     }
 
     /// <summary>The fan-outs' expansion rows: their deliveries come from <see cref="FanOutExpander"/>.</summary>
     private static async Task InsertExpansionsAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, List<Plan> plans, DateTimeOffset now, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, List<Plan> plans, DateTimeOffset now, CancellationToken cancellationToken)
     {
         foreach (var plan in plans.Where(p => p.FanOut is not null))
         {
@@ -516,4 +503,10 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
     }
 
     internal static string Serialize<T>(T value) => JsonSerializer.Serialize(value, JsonSerializerOptions.Web);
+
+    /// <summary>Disposes the transaction the accept may have begun (rolling it back if it was not committed).</summary>
+    private sealed class TransactionScope(Func<NpgsqlTransaction?> current) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => current() is { } transaction ? transaction.DisposeAsync() : ValueTask.CompletedTask;
+    }
 }

@@ -33,7 +33,7 @@ internal static class MessageCounters
     /// Adds <paramref name="deltas"/> (one per message). Rows are taken in message id order, so two writers in one
     /// slot never wait on each other crosswise; a message deleted meanwhile (with its project) is left out.
     /// </summary>
-    public static async Task AddAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<CountDelta> deltas, CancellationToken cancellationToken)
+    public static async Task AddAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyCollection<CountDelta> deltas, CancellationToken cancellationToken)
     {
         var rows = deltas.Where(d => !d.IsEmpty).OrderBy(d => d.MessageId).ToList();
         if (rows.Count == 0)

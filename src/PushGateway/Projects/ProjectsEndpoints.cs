@@ -173,12 +173,15 @@ internal static class ProjectsEndpoints
         return TypedResults.Ok(new ApiKeyList(items, next));
     }
 
-    internal static async Task<IResult> RevokeKeyAsync(Guid projectId, Guid keyId, PushGatewayDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task<IResult> RevokeKeyAsync(
+        Guid projectId, Guid keyId, PushGatewayDbContext db, ApiKeyCache keys, TimeProvider time, CancellationToken cancellationToken)
     {
         var now = time.UtcNow();
         var revoked = await db.ApiKeys
             .Where(k => k.Id == keyId && k.ProjectId == projectId && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken);
+        // The other replicas hear it from the trigger's notification; this one forgets the key before it answers.
+        keys.ForgetKey(keyId);
         return revoked == 0 ? Problems.NotFound($"API key {keyId} does not exist in project {projectId} or is already revoked.") : TypedResults.NoContent();
     }
 }

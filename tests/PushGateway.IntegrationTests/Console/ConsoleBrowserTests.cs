@@ -93,9 +93,22 @@ public sealed class ConsoleBrowserTests(ConsoleGateway gateway, Browser browser)
         // The messages lookup finds it again.
         var messageUrl = page.Url;
         await page.GotoAsync(Url("/console/messages"));
+        await CheckPageAsync(page);
         await page.GetByLabel("Message id").FillAsync(messageUrl[(messageUrl.LastIndexOf('/') + 1)..]);
         await page.GetByRole(AriaRole.Button, new() { Name = "Look up" }).ClickAsync();
         Assert.Equal(messageUrl, page.Url);
+
+        // A test push to a user reaches the user's endpoint.
+        await page.GotoAsync(Url("/console/send"));
+        await page.GetByLabel("User", new() { Exact = true }).CheckAsync();
+        await page.GetByLabel("Endpoint id, user id or topic name").FillAsync("alice");
+        await page.GetByLabel("Title").FillAsync("Hello alice");
+        await page.Locator("form.stacked").GetByRole(AriaRole.Button, new() { Name = "Send test push" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("/console/messages/[0-9a-f-]{36}$"));
+        await Assertions.Expect(page.Locator("#message-status")).ToHaveTextAsync("completed", new() { Timeout = 20_000 });
+        await Assertions.Expect(page.Locator(".delivery-state")).ToHaveTextAsync(["delivered"]);
+        await Assertions.Expect(page.Locator("#message-live")).ToContainTextAsync(endpoint.ToString());
+        Assert.Contains("Hello alice", gateway.Simulator.State.GetReceived("apns", token).Items[^1].Body!.Value.GetRawText(), StringComparison.Ordinal);
 
         // Disable and enable by hand.
         await page.GotoAsync(Url($"/console/endpoints/{endpoint}"));
@@ -210,6 +223,15 @@ public sealed class ConsoleBrowserTests(ConsoleGateway gateway, Browser browser)
         await newPage.GotoAsync(Url("/console/admin"));
         Assert.Contains("/console/denied", newPage.Url, StringComparison.Ordinal);
         await CheckPageAsync(newPage);
+
+        // The sign-out page (where a GET of /console/signout lands) signs the admin out with its own form.
+        await admin.GotoAsync(Url("/console/signout"));
+        await Assertions.Expect(admin.GetByRole(AriaRole.Heading, new() { Name = "Sign out", Level = 1 })).ToBeVisibleAsync();
+        await CheckPageAsync(admin);
+        await admin.Locator("main").GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await admin.WaitForURLAsync(new Regex("/console/signin"));
+        await admin.GotoAsync(Url("/console/admin"));
+        Assert.Contains("/console/signin", admin.Url, StringComparison.Ordinal);
 
         await AssertNoSecretAsync(project.Key, TestGateway.AdminKey, created);
     }

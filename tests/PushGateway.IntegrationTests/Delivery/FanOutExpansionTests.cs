@@ -29,6 +29,8 @@ public sealed class FanOutExpansionTests(FanOutExpansionTests.Gateway gateway) :
         ["Expansion:BatchSize"] = batchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Expansion:BatchPause"] = pause,
         ["Expansion:PollInterval"] = "00:00:00.050",
+        // No workers here to drain the queue: no backpressure either.
+        ["Expansion:MaxQueuedAhead"] = "0",
     };
 
     public sealed class Gateway : TestGateway

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PushGateway.Hosting;
@@ -159,16 +160,29 @@ public sealed class ReplicaWakeupTests(ReplicaWakeupTests.Replicas replicas) : I
     [Fact]
     public async Task EventWrittenByReplicaWithoutDispatcher_IsPostedByTheOtherReplica_WithinABoundFarBelowItsPoll()
     {
+        // Seven endpoints: the first warms B up, then three through each route.
         var (project, appId) = await AppAsync();
         await using var receiver = await WebhookReceiver.StartAsync();
         await project.Client.UseReceiverAsync(appId, receiver, Ct, "endpointCreated");
         await replicas.ListenerPidAsync(null, Ct);
 
         var latencies = new List<TimeSpan>();
-        for (var i = 0; i < 6; i++)
+        for (var i = 0; i < 7; i++)
         {
-            // Registering an endpoint through A writes an endpointCreated event in the same transaction.
-            var endpoint = await project.Client.CreateEndpointAsync(appId, TestCredentials.ApnsTokenHex(), Ct);
+            // A new endpoint through A writes an endpointCreated event in the same transaction: by turns through
+            // POST …/endpoints (the registry's EF unit of work) and POST …/registrations (one plain SQL statement).
+            JsonObject endpoint;
+            if (i % 2 == 0)
+            {
+                endpoint = await project.Client.CreateEndpointAsync(appId, TestCredentials.ApnsTokenHex(), Ct);
+            }
+            else
+            {
+                var (status, body) = await project.Client.RegisterAsync(appId, new { token = TestCredentials.ApnsTokenHex() }, Ct);
+                Assert.Equal(HttpStatusCode.Created, status);
+                endpoint = body["endpoint"]!.AsObject();
+            }
+
             var created = DateTimeOffset.UtcNow;
             var received = await receiver.WaitForAsync(r => r.Any(h => h.Json["endpointId"].Str() == endpoint.Id().ToString()), Ct,
                 i == 0 ? TimeSpan.FromSeconds(45) : MeasuredTimeout, "the endpointCreated webhook from replica B");

@@ -160,6 +160,45 @@ public sealed class RegistrationsTests(TestGateway gateway) : IClassFixture<Test
     }
 
     [Fact]
+    public async Task Created_WritesItsEventWithTheEndpoint_InTheSameStatement()
+    {
+        var project = await gateway.NewProjectAsync(Ct);
+        var appId = await project.Client.CreateApnsAppAsync(Ct);
+        var token = TestCredentials.ApnsTokenHex();
+        var (_, created) = await project.Client.RegisterAsync(appId, new { token, userId = "carol", customUserData = "d1" }, Ct);
+        var id = created["endpoint"]!.AsObject().Id();
+        // Pending, or already skipped: the new event wakes the webhook dispatcher at once, and this application has no webhook.
+        var payload = JsonNode.Parse((await gateway.ScalarAsync<string>(
+            "SELECT payload::text FROM events WHERE endpoint_id = @id AND type = 'endpointCreated' AND project_id = @p AND application_id = @a AND state IN ('pending', 'skipped')",
+            Ct, ("id", id), ("p", project.ProjectId), ("a", appId)))!)!;
+        Assert.Equal("endpointCreated", payload["type"].Str());
+        Assert.Equal(id, payload["endpointId"]!.GetValue<Guid>());
+        Assert.Equal(token, payload["endpoint"]!["token"].Str());
+        Assert.Equal("carol", payload["endpoint"]!["userId"].Str());
+        Assert.Equal("d1", payload["endpoint"]!["customUserData"].Str());
+        Assert.Equal(created["endpoint"]!["createdAt"].Str(), payload["endpoint"]!["createdAt"].Str());
+    }
+
+    [Fact]
+    public async Task ApplicationOfAnotherProject_OrDeleted_404_NothingWritten()
+    {
+        var owner = await gateway.NewProjectAsync(Ct);
+        var other = await gateway.NewProjectAsync(Ct);
+        var appId = await owner.Client.CreateApnsAppAsync(Ct);
+        var (status, _) = await owner.Client.RegisterAsync(appId, new { token = TestCredentials.ApnsTokenHex() }, Ct);
+        Assert.Equal(HttpStatusCode.Created, status);
+
+        var foreign = await other.Client.PostAsJsonAsync($"v1/applications/{appId}/registrations", new { token = TestCredentials.ApnsTokenHex() }, Ct);
+        Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await owner.Client.DeleteAsync($"v1/applications/{appId}", Ct)).StatusCode);
+        var gone = await owner.Client.PostAsJsonAsync($"v1/applications/{appId}/registrations", new { token = TestCredentials.ApnsTokenHex() }, Ct);
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal(0, await gateway.ScalarAsync<long>("SELECT count(*) FROM endpoints WHERE application_id = @a", Ct, ("a", appId)));
+        Assert.Equal(0, await gateway.ScalarAsync<long>("SELECT count(*) FROM events WHERE application_id = @a AND type = 'endpointCreated'", Ct, ("a", appId)));
+    }
+
+    [Fact]
     public async Task CustomUserData_Updates()
     {
         var project = await gateway.NewProjectAsync(Ct);

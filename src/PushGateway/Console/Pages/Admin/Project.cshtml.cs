@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using PushGateway.Data;
+using PushGateway.Hosting;
 using PushGateway.Projects;
 using PushGateway.WebConsole.Pages;
 
@@ -33,7 +34,7 @@ public sealed class AdminProjectModel : ConsolePage
 
     public async Task OnPostRevokeAsync(Guid keyId, CancellationToken cancellationToken)
     {
-        var result = RestCall.Read<object>(await ProjectsEndpoints.RevokeKeyAsync(Id, keyId, db, time, cancellationToken));
+        var result = RestCall.Read<object>(await ProjectsEndpoints.RevokeKeyAsync(Id, keyId, db, Service<ApiKeyCache>(), time, cancellationToken));
         Errors = result.Messages;
         Notice = result.Succeeded ? "Revoked: its sessions and requests stop now." : null;
         await LoadAsync(cancellationToken);

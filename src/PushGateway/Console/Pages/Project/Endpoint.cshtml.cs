@@ -47,7 +47,7 @@ public sealed class EndpointModel : ConsolePage
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
-        Endpoint = RestCall.Read<EndpointResponse>(await EndpointsEndpoints.GetAsync(Id, Scope, db, cancellationToken)).Value;
+        Endpoint = RestCall.Read<EndpointResponse>(await EndpointsEndpoints.GetAsync(Id, Scope, Service<EndpointStore>(), cancellationToken)).Value;
         if (Endpoint is null)
         {
             return;
