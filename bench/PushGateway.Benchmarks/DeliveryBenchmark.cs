@@ -29,8 +29,23 @@ internal static class DeliveryBenchmark
         var batchConcurrency = Option(args, "--batch-concurrency", 4);
         var warmUp = Option(args, "--warmup", 30_000);
         var rounds = Math.Max(1, Option(args, "--rounds", 3));
+        var replicas = Option(args, "--replicas", 1);
+        var bothWork = OptionText(args, "--workers", "other") == "both";
+        var pickups = Option(args, "--pickups", 20);
+        if (replicas is < 1 or > 2)
+        {
+            throw new ArgumentException("--replicas is 1 or 2.");
+        }
+
         var root = Path.Combine(Path.GetTempPath(), "pushgateway-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Console.WriteLine($"PushGateway delivery benchmark: fan-out {fanOut:N0}, batch route {batchMessages:N0} messages; data in {root}");
+        if (replicas == 2)
+        {
+            Console.WriteLine(bothWork
+                ? "two replicas on one database, both with delivery workers; requests go to replica A"
+                : "two replicas on one database: A takes every request and runs no delivery workers nor webhook dispatcher (Delivery__Enabled=false, Events__Enabled=false), B runs the workers");
+        }
+
 
         var serverSettings = new Dictionary<string, string>
         {
@@ -56,9 +71,17 @@ internal static class DeliveryBenchmark
             CpuSnapshot.PostmasterPid = int.Parse(File.ReadLines(Path.Combine(postgres.DataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
 
             await using var simulator = await SimulatorHost.StartAsync(new SimulatorOptions { RecordRequests = false, MaxConcurrentStreams = 100 });
-            using var gateway = StartGateway(connectionString, simulator);
+            using var gateway = StartGateway(connectionString, simulator,
+                replicas == 2 && !bothWork ? new Dictionary<string, string> { ["Delivery__Enabled"] = "false", ["Events__Enabled"] = "false" } : null);
             using var http = new HttpClient { BaseAddress = gateway.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
             await WaitReadyAsync(http, gateway.Process);
+            using var second = replicas == 2 ? StartGateway(connectionString, simulator) : null;
+            Process[] processes = second is null ? [gateway.Process] : [gateway.Process, second.Process];
+            if (second is not null)
+            {
+                using var secondHttp = new HttpClient { BaseAddress = second.BaseAddress };
+                await WaitReadyAsync(secondHttp, second.Process);
+            }
 
             var (projectKey, appId, projectId) = await SetUpAsync(http, simulator);
             using var api = new HttpClient { BaseAddress = gateway.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
@@ -79,19 +102,19 @@ internal static class DeliveryBenchmark
                 var (warmBatchSeconds, _) = await RunBatchAsync(api, dataSource, simulator, Math.Min(5_000, batchMessages), batchConcurrency);
                 Console.WriteLine($"warm-up {round}/2{(round == 1 ? " (cold gateway)" : "")}: fan-out to {warmUp:N0} endpoints {warmUp / warmSeconds:N0} deliveries/s, " +
                     $"{Math.Min(5_000, batchMessages):N0} batch-route messages {Math.Min(5_000, batchMessages) / warmBatchSeconds:N0} messages/s");
-                await WaitIdleAsync(gateway.Process);
+                await WaitIdleAsync(processes);
             }
 
-            Console.WriteLine($"measuring {rounds} rounds (gateway pid {gateway.Process.Id})");
+            Console.WriteLine($"measuring {rounds} rounds (gateway pid {string.Join(", ", processes.Select(p => p.Id))})");
             var fanOutRates = new List<double>();
             var batchRates = new List<double>();
             var allSent = true;
             for (var round = 1; round <= rounds; round++)
             {
                 var accepted0 = simulator.State.GetCounters().Apns.Accepted;
-                var cpu0 = CpuSnapshot.Take(gateway.Process);
+                var cpu0 = CpuSnapshot.Take(processes);
                 var (fanOutSeconds, acceptSeconds) = await RunFanOutAsync(api, dataSource, simulator, "everyone", fanOut);
-                var fanOutCpu = CpuSnapshot.Take(gateway.Process) - cpu0;
+                var fanOutCpu = CpuSnapshot.Take(processes) - cpu0;
                 var fanOutSent = simulator.State.GetCounters().Apns.Accepted - accepted0;
                 fanOutRates.Add(fanOut / fanOutSeconds);
                 Console.WriteLine();
@@ -104,9 +127,9 @@ internal static class DeliveryBenchmark
                 Console.WriteLine($"    CPU seconds              {fanOutCpu}");
 
                 accepted0 = simulator.State.GetCounters().Apns.Accepted;
-                cpu0 = CpuSnapshot.Take(gateway.Process);
+                cpu0 = CpuSnapshot.Take(processes);
                 var (batchSeconds, batchAcceptSeconds) = await RunBatchAsync(api, dataSource, simulator, batchMessages, batchConcurrency);
-                var batchCpu = CpuSnapshot.Take(gateway.Process) - cpu0;
+                var batchCpu = CpuSnapshot.Take(processes) - cpu0;
                 var batchSent = simulator.State.GetCounters().Apns.Accepted - accepted0;
                 batchRates.Add(batchMessages / batchSeconds);
                 Console.WriteLine($"(b) {batchMessages:N0} single-endpoint messages through POST /v1/messages/batch (500 per request, {batchConcurrency} requests at a time)");
@@ -116,7 +139,7 @@ internal static class DeliveryBenchmark
                 Console.WriteLine($"    simulator accepted       {batchSent:N0}");
                 Console.WriteLine($"    CPU seconds              {batchCpu}");
                 allSent &= fanOutSent >= fanOut && batchSent >= batchMessages;
-                await WaitIdleAsync(gateway.Process);
+                await WaitIdleAsync(processes);
             }
 
             if (args.Contains("--statements"))
@@ -134,13 +157,23 @@ internal static class DeliveryBenchmark
                 }
             }
 
-            var peak = PeakMemoryMegabytes(gateway.Process.Id);
+            var pickupLatencies = pickups > 0 ? await MeasurePickupsAsync(api, dataSource, simulator, pickups) : [];
+            var peaks = processes.Select(p => PeakMemoryMegabytes(p.Id)).ToList();
             Console.WriteLine();
             Console.WriteLine($"summary over {rounds} rounds (median, min–max)");
             Console.WriteLine($"    (a) fan-out {fanOut:N0}        {Median(fanOutRates):N0} deliveries/s ({fanOutRates.Min():N0}–{fanOutRates.Max():N0})");
             Console.WriteLine($"    (b) batch route {batchMessages:N0}   {Median(batchRates):N0} messages/s ({batchRates.Min():N0}–{batchRates.Max():N0})");
-            Console.WriteLine($"    gateway peak memory (VmHWM) {peak:F0} MB");
-            gateway.Process.Kill(entireProcessTree: true);
+            Console.WriteLine($"    gateway peak memory (VmHWM) {string.Join(" / ", peaks.Select(m => m.ToString("F0", CultureInfo.InvariantCulture)))} MB{(peaks.Count > 1 ? " (replica A / B)" : "")}");
+            if (pickupLatencies.Count > 0)
+            {
+                Console.WriteLine($"    pickup, 202 → simulator  p50 {Percentile(pickupLatencies, 0.50):F1} ms, p99 {Percentile(pickupLatencies, 0.99):F1} ms, max {pickupLatencies.Max():F1} ms " +
+                    $"({pickupLatencies.Count} single-endpoint messages to an idle gateway{(replicas == 2 ? ", sent through A" : "")})");
+            }
+
+            foreach (var process in processes)
+            {
+                process.Kill(entireProcessTree: true);
+            }
             var ok = allSent;
             if (!ok)
             {
@@ -160,6 +193,53 @@ internal static class DeliveryBenchmark
             {
             }
         }
+    }
+
+    /// <summary>
+    /// Pickup latency: <paramref name="count"/> single-endpoint messages, one at a time to an idle gateway (100 ms
+    /// apart, so every one waits for a wake-up or a poll), each timed from its 202 to the simulator counting it.
+    /// </summary>
+    private static async Task<List<double>> MeasurePickupsAsync(HttpClient api, NpgsqlDataSource dataSource, SimulatorHost simulator, int count)
+    {
+        Guid endpointId;
+        await using (var command = dataSource.CreateCommand("SELECT id FROM endpoints ORDER BY id LIMIT 1"))
+        {
+            endpointId = (Guid)(await command.ExecuteScalarAsync())!;
+        }
+
+        var latencies = new List<double>();
+        for (var i = 0; i < count; i++)
+        {
+            await Task.Delay(100);
+            var before = simulator.State.GetCounters().Apns.Accepted;
+            var response = await api.PostAsJsonAsync("v1/messages", new { target = new { endpointId }, notification = new { title = "Pickup" } });
+            var accepted = Stopwatch.GetTimestamp();
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"message refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+
+            var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+            while (simulator.State.GetCounters().Apns.Accepted == before)
+            {
+                if (DateTimeOffset.UtcNow > deadline)
+                {
+                    throw new TimeoutException("a single message was not sent within 30 s");
+                }
+
+                Thread.SpinWait(50);
+            }
+
+            latencies.Add(Stopwatch.GetElapsedTime(accepted).TotalMilliseconds);
+        }
+
+        return latencies;
+    }
+
+    private static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
     }
 
     internal static async Task<(double Seconds, double AcceptSeconds)> RunFanOutAsync(HttpClient api, NpgsqlDataSource dataSource, SimulatorHost simulator, string topic, int expected)
@@ -290,14 +370,14 @@ internal static class DeliveryBenchmark
     }
 
     /// <summary>Waits (at most 20 s) until the gateway and this process have used under 2% of a core for a second.</summary>
-    private static async Task WaitIdleAsync(Process gateway)
+    private static async Task WaitIdleAsync(IReadOnlyList<Process> gateways)
     {
         var quiet = 0;
-        var last = CpuSnapshot.Take(gateway);
+        var last = CpuSnapshot.Take(gateways);
         for (var i = 0; i < 80 && quiet < 4; i++)
         {
             await Task.Delay(250);
-            var now = CpuSnapshot.Take(gateway);
+            var now = CpuSnapshot.Take(gateways);
             var used = now - last;
             quiet = used.Gateway + used.Driver < 0.005 ? quiet + 1 : 0;
             last = now;
@@ -348,7 +428,7 @@ internal static class DeliveryBenchmark
 
     private static readonly string EncryptionKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
-    internal static RunningGateway StartGateway(string connectionString, SimulatorHost simulator)
+    internal static RunningGateway StartGateway(string connectionString, SimulatorHost simulator, IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = System.Net.Sockets.TcpListener.Create(0) is var l ? Free(l) : 0;
         var startInfo = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -366,6 +446,11 @@ internal static class DeliveryBenchmark
         env["Apns__SandboxUrl"] = simulator.ApnsSandboxUrl.ToString();
         env["Providers__TrustedCertificatePath"] = simulator.CertificatePath;
         env["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
+
         // Extra gateway settings for experiments: BENCH_GATEWAY_ENV="Delivery__MaxInFlight=8000;Delivery__BatchSize=500".
         foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_GATEWAY_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -439,9 +524,16 @@ internal static class DeliveryBenchmark
         /// <summary>The benchmark cluster's postmaster: only it and its children are counted (other clusters on the machine are not).</summary>
         public static int PostmasterPid { get; set; }
 
-        public static CpuSnapshot Take(Process gateway)
+        public static CpuSnapshot Take(Process gateway) => Take([gateway]);
+
+        /// <summary>As <see cref="Take(Process)"/>, with the CPU of every gateway process (replicas) in <see cref="Gateway"/>.</summary>
+        public static CpuSnapshot Take(IReadOnlyList<Process> gateways)
         {
-            gateway.Refresh();
+            foreach (var gateway in gateways)
+            {
+                gateway.Refresh();
+            }
+
             double postgres = 0;
             foreach (var dir in Directory.EnumerateDirectories("/proc"))
             {
@@ -465,7 +557,7 @@ internal static class DeliveryBenchmark
                 }
             }
 
-            return new CpuSnapshot(gateway.TotalProcessorTime.TotalSeconds, Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, postgres);
+            return new CpuSnapshot(gateways.Sum(g => g.TotalProcessorTime.TotalSeconds), Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, postgres);
         }
 
         public static CpuSnapshot operator -(CpuSnapshot a, CpuSnapshot b) => new(a.Gateway - b.Gateway, a.Driver - b.Driver, a.Postgres - b.Postgres);
@@ -478,6 +570,19 @@ internal static class DeliveryBenchmark
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    internal static string OptionText(IReadOnlyList<string> args, string name, string fallback)
+    {
+        for (var i = 0; i < args.Count - 1; i++)
+        {
+            if (args[i] == name)
+            {
+                return args[i + 1];
+            }
+        }
+
+        return fallback;
     }
 
     internal static int Option(IReadOnlyList<string> args, string name, int fallback)

@@ -28,7 +28,8 @@ static int Usage()
         usage: dotnet run -c Release --project bench/PushGateway.Benchmarks -- apns
                  [--requests N] [--concurrency C] [--connections K] [--streams S] [--warmup W] [--payload BYTES] [--alloc-profile 1]
                dotnet run -c Release --project bench/PushGateway.Benchmarks -- delivery
-                 [--fanout N] [--batch-messages M] [--batch-concurrency C]
+                 [--fanout N] [--batch-messages M] [--batch-concurrency C] [--warmup W] [--rounds R] [--statements]
+                 [--replicas 1|2] [--workers other|both] [--pickups P]
                dotnet run -c Release --project bench/PushGateway.Benchmarks -- message-reads
                  [--deliveries N] [--calls C]
                dotnet run -c Release --project bench/PushGateway.Benchmarks -- import

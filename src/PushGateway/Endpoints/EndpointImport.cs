@@ -22,7 +22,7 @@ internal sealed record ImportSummary(long Lines, long Created, long Existing, lo
 /// are parsed. At most a few batches are in memory whatever the size. A failure leaves every committed batch whole;
 /// <see cref="CommittedLines"/> is the end of the run of committed batches from the start, where to resume.
 /// </summary>
-internal sealed class EndpointImport(NpgsqlDataSource dataSource, Application app, bool raiseEvents, DateTimeOffset now)
+internal sealed class EndpointImport(NpgsqlDataSource dataSource, Application app, bool raiseEvents, DateTimeOffset now, WorkSignal? eventSignal = null)
 {
     public const int BatchSize = 2000;
     public const int Writers = 2;
@@ -125,6 +125,10 @@ internal sealed class EndpointImport(NpgsqlDataSource dataSource, Application ap
                     var result = batch.Lines.Count == 0 ? new ImportBatchResult(0, 0, 0, []) : await writer.WriteAsync(batch, cancellationToken);
                     Record(batch, result);
                     batch.Committed();
+                    if (raiseEvents && result.Created > 0)
+                    {
+                        eventSignal?.Notify();
+                    }
                 }
                 catch (Exception ex)
                 {

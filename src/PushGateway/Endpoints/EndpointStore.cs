@@ -16,7 +16,7 @@ internal sealed record ApplicationKey(Guid Id, Guid ProjectId, string Platform);
 /// new device". Everything else (a changed token or user, a disabled endpoint, a stale endpointId, races) goes through
 /// <see cref="EndpointRegistry"/>, which this never contradicts: a registration it cannot finish alone changes nothing.
 /// </summary>
-internal sealed class EndpointStore(NpgsqlDataSource dataSource)
+internal sealed class EndpointStore(NpgsqlDataSource dataSource, EventSignal eventSignal)
 {
     private const string Columns = "id, project_id, application_id, token, enabled, custom_user_data, user_id, created_at, updated_at, token_updated_at, disabled_at, disabled_reason";
 
@@ -120,14 +120,25 @@ internal sealed class EndpointStore(NpgsqlDataSource dataSource)
         p.Add(new NpgsqlParameter<Guid>("event_id", created.Id));
         p.Add(new NpgsqlParameter<string>("event_type", created.Type));
         p.Add(new NpgsqlParameter<string>("payload", created.Payload));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
+        bool inserted;
+        PlatformEndpoint endpoint;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            return null;
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            inserted = reader.GetBoolean(0);
+            endpoint = Read(reader, 1);
         }
 
-        var inserted = reader.GetBoolean(0);
-        var endpoint = Read(reader, 1);
+        if (inserted)
+        {
+            // The statement (and its endpointCreated event) is committed once its reader is done.
+            eventSignal.Notify();
+        }
+
         return inserted
             ? new RegistrationResult(RegistrationOutcomes.Created, true, endpoint)
             : new RegistrationResult(RegistrationOutcomes.Unchanged, false, endpoint);

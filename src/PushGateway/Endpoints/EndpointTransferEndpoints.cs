@@ -60,7 +60,7 @@ internal static class EndpointTransferEndpoints
             limit.MaxRequestBodySize = null;
         }
 
-        var import = new EndpointImport(dataSource, app, events == "created", time.UtcNow());
+        var import = new EndpointImport(dataSource, app, events == "created", time.UtcNow(), http.RequestServices.GetRequiredService<Events.EventSignal>());
         using var reader = new StreamReader(http.Request.Body, new UTF8Encoding(false, throwOnInvalidBytes: false), detectEncodingFromByteOrderMarks: false, bufferSize: 64 * 1024);
         try
         {

@@ -68,7 +68,10 @@ internal static class GatewayApp
         builder.Services.AddSingleton(sp => new PostgresNotifications(connectionString, sp.GetRequiredService<ILogger<PostgresNotifications>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresNotifications>());
         builder.Services.AddSingleton<ApiKeyCache>();
-        builder.Services.AddDbContextPool<PushGatewayDbContext>((sp, o) => PushGatewayDbContext.Configure(o, sp.GetRequiredService<NpgsqlDataSource>()));
+        builder.Services.AddSingleton<EventWakeupInterceptor>();
+        builder.Services.AddDbContextPool<PushGatewayDbContext>((sp, o) => PushGatewayDbContext.Configure(o, sp.GetRequiredService<NpgsqlDataSource>())
+            .AddInterceptors(sp.GetRequiredService<EventWakeupInterceptor>()));
+        AddWakeup(builder, connectionString);
         builder.Services.AddScoped<EndpointRegistry>();
         builder.Services.AddSingleton<EndpointStore>();
         builder.Services.AddSingleton<DeliverySignal>();
@@ -184,6 +187,41 @@ internal static class GatewayApp
         }
 
         return app;
+    }
+
+    /// <summary>
+    /// Cross-replica wake-up (LISTEN/NOTIFY on the same database, polling kept as the fallback): every replica sends
+    /// wake-ups for the work it commits; it listens only for the loops it runs (an API-only replica does not listen
+    /// for deliveries).
+    /// </summary>
+    private static void AddWakeup(WebApplicationBuilder builder, string connectionString)
+    {
+        builder.Services.AddOptions<WakeupOptions>().BindConfiguration(WakeupOptions.SectionName);
+        var configuration = builder.Configuration;
+        if (!configuration.GetValue($"{WakeupOptions.SectionName}:Enabled", true))
+        {
+            return;
+        }
+
+        builder.Services.AddSingleton(_ => new WakeupConnections(connectionString, configuration.GetConnectionString("PushGatewayListen") is { Length: > 0 } listen ? listen : null));
+        builder.Services.AddSingleton<WakeupPublisher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WakeupPublisher>());
+        var deliveries = configuration.GetValue($"{DeliveryOptions.SectionName}:Enabled", true);
+        var expansions = configuration.GetValue($"{ExpansionOptions.SectionName}:Enabled", true);
+        var events = configuration.GetValue($"{EventsOptions.SectionName}:Enabled", true);
+        if (deliveries || expansions || events)
+        {
+            builder.Services.AddSingleton(sp => new WakeupListener(
+                sp.GetRequiredService<WakeupConnections>(),
+                [
+                    .. deliveries ? [sp.GetRequiredService<DeliverySignal>()] : Array.Empty<WorkSignal>(),
+                    .. expansions ? [sp.GetRequiredService<ExpansionSignal>()] : Array.Empty<WorkSignal>(),
+                    .. events ? [sp.GetRequiredService<EventSignal>()] : Array.Empty<WorkSignal>(),
+                ],
+                sp.GetRequiredService<IOptions<WakeupOptions>>(),
+                sp.GetRequiredService<ILogger<WakeupListener>>()));
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<WakeupListener>());
+        }
     }
 
     /// <summary>

@@ -2,5 +2,5 @@ using PushGateway.Hosting;
 
 namespace PushGateway.Messages;
 
-/// <summary>Wakes this process's delivery workers when it queued deliveries or released held ones.</summary>
-internal sealed class DeliverySignal : WorkSignal;
+/// <summary>Wakes the delivery workers (this process's at once, other replicas' through NOTIFY) when deliveries were queued or held ones released.</summary>
+internal sealed class DeliverySignal(WakeupPublisher? publisher = null) : WorkSignal(WakeupChannels.Deliveries, publisher);

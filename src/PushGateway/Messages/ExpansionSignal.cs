@@ -2,5 +2,5 @@ using PushGateway.Hosting;
 
 namespace PushGateway.Messages;
 
-/// <summary>Wakes this process's <see cref="FanOutExpander"/> when it accepted a fan-out.</summary>
-internal sealed class ExpansionSignal : WorkSignal;
+/// <summary>Wakes the <see cref="FanOutExpander"/>s (this process's at once, other replicas' through NOTIFY) when a fan-out was accepted.</summary>
+internal sealed class ExpansionSignal(WakeupPublisher? publisher = null) : WorkSignal(WakeupChannels.Expansions, publisher);

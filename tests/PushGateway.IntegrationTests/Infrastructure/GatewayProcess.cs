@@ -22,6 +22,9 @@ public sealed class GatewayProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The operating-system process id (the wake-up listener's <c>application_name</c> carries it).</summary>
+    public int ProcessId => _process.Id;
+
     public string Output
     {
         get

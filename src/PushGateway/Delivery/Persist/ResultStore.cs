@@ -12,7 +12,7 @@ namespace PushGateway.Delivery;
 /// token is still the one that failed), the <c>deliveryFailure</c> events, the application disables (holding their
 /// due deliveries), and the events they raise. The text in results was cleaned by <see cref="ProviderText"/>.
 /// </summary>
-internal sealed class ResultStore(WorkerDatabase database)
+internal sealed class ResultStore(WorkerDatabase database, EventSignal eventSignal)
 {
     private readonly NpgsqlDataSource dataSource = database.DataSource;
 
@@ -65,6 +65,11 @@ internal sealed class ResultStore(WorkerDatabase database)
         await MessageCounters.AddAsync(connection, transaction,
             MessageCounters.FromChanges(mine.Select(r => (r.Delivery.MessageId, r.State, r.Attempts, r.CompletedAt))), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        if (events.Count > 0)
+        {
+            eventSignal.Notify();
+        }
+
         return summary;
     }
 
@@ -311,6 +316,11 @@ internal sealed class ResultStore(WorkerDatabase database)
         }
 
         await transaction.CommitAsync(cancellationToken);
+        if (events.Count > 0)
+        {
+            eventSignal.Notify();
+        }
+
         return events.Count;
     }
 

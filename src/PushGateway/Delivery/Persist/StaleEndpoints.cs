@@ -5,7 +5,7 @@ using PushGateway.Events;
 namespace PushGateway.Delivery;
 
 /// <summary>Disables stale endpoints of one platform in bounded batches, each with its <c>endpointUpdated</c> event.</summary>
-internal sealed class StaleEndpoints(NpgsqlDataSource dataSource)
+internal sealed class StaleEndpoints(NpgsqlDataSource dataSource, EventSignal eventSignal)
 {
     /// <summary>One batch: up to <paramref name="limit"/> enabled endpoints of <paramref name="platform"/> confirmed before <paramref name="cutoff"/>.</summary>
     public async Task<int> DisableBatchAsync(string platform, DateTimeOffset cutoff, int limit, DateTimeOffset now, CancellationToken cancellationToken)
@@ -41,6 +41,11 @@ internal sealed class StaleEndpoints(NpgsqlDataSource dataSource)
         }
 
         await transaction.CommitAsync(cancellationToken);
+        if (events.Count > 0)
+        {
+            eventSignal.Notify();
+        }
+
         return events.Count;
     }
 }
