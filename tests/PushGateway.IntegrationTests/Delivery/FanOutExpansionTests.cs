@@ -39,9 +39,12 @@ public sealed class FanOutExpansionTests(FanOutExpansionTests.Gateway gateway) :
     }
 
     /// <summary>A gateway on a given database, expanding or not.</summary>
-    private sealed class Replica(string connectionString, bool expand) : TestGateway
+    private sealed class Replica(string connectionString, bool expand, int maxQueuedAhead = 0) : TestGateway
     {
-        protected override IDictionary<string, string?> Settings => ExpansionSettings(expand, batchSize: 500);
+        protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>(ExpansionSettings(expand, batchSize: 500))
+        {
+            ["Expansion:MaxQueuedAhead"] = maxQueuedAhead.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
 
         public override async ValueTask InitializeAsync() => await StartAsync(connectionString);
     }
@@ -126,6 +129,34 @@ public sealed class FanOutExpansionTests(FanOutExpansionTests.Gateway gateway) :
             """, Ct, ("m", id));
         // One expiry for every delivery, 600 s after the accept, although the last batches were inserted well after it.
         Assert.Equal("1 true true", row);
+    }
+
+    [Fact]
+    public async Task Backpressure_ExpansionStopsAtTheBoundOfUnclaimedDeliveries_AndGoesOnWhenTheyAreTaken()
+    {
+        const int Bound = 3000;
+        var database = await PostgresServer.Instance.CreateDatabaseAsync(Ct);
+        await using var api = new Replica(database, expand: true, maxQueuedAhead: Bound);
+        await api.InitializeAsync();
+        var project = await api.NewProjectAsync(Ct);
+        await SeedTopicAsync(api, project, Ct);
+        var id = await DeliveryGateway.SendAsync(project.Client, new { target = new { topic = "everyone" }, data = new { k = "v" } }, Ct);
+        Task<long> PendingAsync() => api.ScalarAsync<long>("SELECT count(*) FROM deliveries WHERE message_id = @m AND state = 'pending'", Ct, ("m", id));
+
+        // No workers here: the expansion fills the queue up to the bound and waits (500 a batch, 50 ms apart, it
+        // would otherwise be through all 20,000 in a few seconds).
+        await DeliveryGateway.WaitUntilAsync(async () => await PendingAsync() >= Bound - 500, Ct, what: "the expansion to reach the bound");
+        await Task.Delay(3000, Ct);
+        Assert.InRange(await PendingAsync(), Bound - 500, Bound);
+        Assert.Equal("expanding", (await project.Client.GetFromJsonAsync<JsonObject>($"v1/messages/{id}", Ct))!["status"].Str());
+
+        // Workers take 2,000 of them (as a claim does: they are no longer due): the expansion tops the queue up again.
+        await api.ScalarAsync<int>("""
+            UPDATE deliveries SET next_attempt_at = now() + interval '1 hour'
+            WHERE id IN (SELECT id FROM deliveries WHERE message_id = @m AND state = 'pending' ORDER BY id LIMIT 2000)
+            """, Ct, ("m", id));
+        await DeliveryGateway.WaitUntilAsync(async () => await PendingAsync() >= Bound + 1500, Ct, what: "the expansion to go on");
+        Assert.True(await PendingAsync() <= Bound + 2000);
     }
 
     [Fact]
