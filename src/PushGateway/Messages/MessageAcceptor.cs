@@ -106,15 +106,13 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
 
         if (plans.Count > 0)
         {
-            if (transaction is null && (plans.Any(p => p.FanOut is not null || p.Skipped > 0)))
+            if (transaction is null && plans.Any(p => p.FanOut is not null))
             {
                 transaction = await connection.BeginTransactionAsync(cancellationToken);
             }
 
             await InsertMessagesAsync(connection, transaction, projectId, plans, idempotency?.Key, now, cancellationToken);
             await InsertExpansionsAsync(connection, transaction, plans, now, cancellationToken);
-            await MessageCounters.AddAsync(connection, transaction,
-                plans.Select(p => new CountDelta(p.Id, 0, 0, 0, p.Skipped, 0, p.Skipped > 0 ? now : null)).ToList(), cancellationToken);
 
             foreach (var plan in plans)
             {
@@ -212,8 +210,6 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         public FanOutTarget? FanOut { get; set; }
         /// <summary>Null for a fan-out: known when its expansion finishes.</summary>
         public int? TargetCount { get; set; }
-        /// <summary>Targets that were disabled when it was accepted: their deliveries are <c>skipped</c> from the start.</summary>
-        public int Skipped { get; set; }
     }
 
     private static async Task<Dictionary<Guid, ListedEndpoint>> LoadListedEndpointsAsync(
@@ -314,7 +310,6 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
 
                 plan.Listed.AddRange(listed.Select(e => (e.Id, e.ApplicationId, e.Enabled)));
                 plan.TargetCount = listed.Count;
-                plan.Skipped = listed.Count(e => !e.Enabled);
                 return (plan, null);
             }
 

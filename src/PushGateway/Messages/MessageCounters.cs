@@ -13,9 +13,17 @@ internal sealed record CountDelta(Guid MessageId, long Delivered, long Failed, l
 /// The <c>message_counts</c> rows (see <see cref="MessageCount"/>): every change of a delivery to a final state adds
 /// to them in the transaction that makes it, once per message per statement (<c>+ n</c>), into the row of the
 /// writing session's slot; <c>GET /v1/messages/{id}</c> sums a message's few rows.
+/// Only fan-outs (user, users, topic, application targets) are counted: a message to listed endpoints has at most
+/// <see cref="PreparedMessage.MaxListTargets"/> deliveries, all inserted with it, and its receipt counts them
+/// (through the message's delivery id range) instead. A counter row per single-endpoint message was a third row
+/// written per delivery (with its foreign-key check and lock on the message), about as much as the delivery's own
+/// result write.
 /// </summary>
 internal static class MessageCounters
 {
+    /// <summary>True for a message (<c>m</c>) whose receipt reads the counters: a fan-out.</summary>
+    internal const string CountedSql = "m.target_kind NOT IN ('" + TargetKinds.Endpoint + "', '" + TargetKinds.Endpoints + "')";
+
     /// <summary>The writing session's row: concurrent transactions run in different sessions, so mostly different rows.</summary>
     internal const string SlotSql = "(pg_backend_pid() % 16)::smallint";
 
@@ -31,7 +39,8 @@ internal static class MessageCounters
 
     /// <summary>
     /// Adds <paramref name="deltas"/> (one per message). Rows are taken in message id order, so two writers in one
-    /// slot never wait on each other crosswise; a message deleted meanwhile (with its project) is left out.
+    /// slot never wait on each other crosswise; a message deleted meanwhile (with its project), and one that is not
+    /// counted (<see cref="CountedSql"/>), is left out.
     /// </summary>
     public static async Task AddAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyCollection<CountDelta> deltas, CancellationToken cancellationToken)
     {
@@ -46,7 +55,7 @@ internal static class MessageCounters
             SELECT u.id, {SlotSql}, u.delivered, u.failed, u.expired, u.skipped, u.retried, u.completed
             FROM unnest(@ids, @delivered, @failed, @expired, @skipped, @retried, @completed)
                  AS u(id, delivered, failed, expired, skipped, retried, completed)
-            WHERE EXISTS (SELECT 1 FROM messages m WHERE m.id = u.id)
+            WHERE EXISTS (SELECT 1 FROM messages m WHERE m.id = u.id AND {CountedSql})
             ORDER BY u.id
             {AddOnConflictSql}
             """, connection, transaction);

@@ -251,20 +251,32 @@ internal static class MessagesEndpoints
     }
 
     /// <summary>
-    /// From the message's counters (<see cref="MessageCounters"/>), a few rows whatever its size: pending (held
-    /// included) is what has not finished. It is <c>sending</c> once a delivery has a result (final or a retry), and
-    /// <c>expanding</c>, whatever its counts, while its fan-out has a <c>message_expansions</c> row.
+    /// A fan-out's counts come from its counters (<see cref="MessageCounters"/>), a few rows whatever its size; a
+    /// message to listed endpoints (at most <see cref="PreparedMessage.MaxListTargets"/> deliveries) counts its
+    /// deliveries, found by primary key within its id range. Pending (held included) is what has not finished. It is
+    /// <c>sending</c> once a delivery has a result (final or a retry: still pending or held after an attempt, no
+    /// lease on it), and <c>expanding</c>, whatever its counts, while its fan-out has a <c>message_expansions</c> row.
     /// </summary>
     internal static async Task<IResult> GetAsync(Guid messageId, ProjectScope scope, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = dataSource.CreateCommand($"""
             SELECT m.created_at, m.expires_at, m.target_count,
-                   coalesce(sum(c.delivered), 0)::bigint, coalesce(sum(c.failed), 0)::bigint, coalesce(sum(c.expired), 0)::bigint,
-                   coalesce(sum(c.skipped), 0)::bigint, coalesce(sum(c.retried), 0)::bigint, max(c.last_completed_at),
+                   coalesce(c.delivered, r.delivered, 0)::bigint, coalesce(c.failed, r.failed, 0)::bigint, coalesce(c.expired, r.expired, 0)::bigint,
+                   coalesce(c.skipped, r.skipped, 0)::bigint, coalesce(c.retried, r.retried, 0)::bigint, coalesce(c.last_completed_at, r.last_completed_at),
                    EXISTS (SELECT 1 FROM message_expansions x WHERE x.message_id = m.id)
-            FROM messages m LEFT JOIN message_counts c ON c.message_id = m.id
+            FROM messages m
+            LEFT JOIN LATERAL (
+                SELECT sum(delivered) AS delivered, sum(failed) AS failed, sum(expired) AS expired, sum(skipped) AS skipped,
+                       sum(retried) AS retried, max(last_completed_at) AS last_completed_at
+                FROM message_counts WHERE message_id = m.id AND {MessageCounters.CountedSql}) c ON true
+            LEFT JOIN LATERAL (
+                SELECT count(*) FILTER (WHERE d.state = 'delivered') AS delivered, count(*) FILTER (WHERE d.state = 'failed') AS failed,
+                       count(*) FILTER (WHERE d.state = 'expired') AS expired, count(*) FILTER (WHERE d.state = 'skipped') AS skipped,
+                       count(*) FILTER (WHERE d.state IN ('pending', 'held') AND d.attempts > 0 AND d.lease_owner IS NULL) AS retried,
+                       max(d.completed_at) AS last_completed_at
+                FROM deliveries d
+                WHERE NOT {MessageCounters.CountedSql} AND d.id BETWEEN m.first_delivery_id AND m.last_delivery_id AND d.message_id = m.id) r ON true
             WHERE m.id = @id AND m.project_id = @p
-            GROUP BY m.id
             """);
         command.Parameters.Add(new NpgsqlParameter<Guid>("id", messageId));
         command.Parameters.Add(new NpgsqlParameter<Guid>("p", scope.ProjectId));

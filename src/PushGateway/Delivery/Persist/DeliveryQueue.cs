@@ -159,7 +159,7 @@ internal sealed class DeliveryQueue(WorkerDatabase database)
             counted AS (
                 INSERT INTO message_counts (message_id, slot, delivered, failed, expired, skipped, retried, last_completed_at)
                 SELECT e.message_id, {MessageCounters.SlotSql}, 0, 0, count(*), 0, 0, @now
-                FROM expired e WHERE EXISTS (SELECT 1 FROM messages m WHERE m.id = e.message_id)
+                FROM expired e WHERE EXISTS (SELECT 1 FROM messages m WHERE m.id = e.message_id AND {MessageCounters.CountedSql})
                 GROUP BY e.message_id ORDER BY e.message_id
                 {MessageCounters.AddOnConflictSql})
             SELECT count(*)::int FROM expired
