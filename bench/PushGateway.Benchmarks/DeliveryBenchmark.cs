@@ -24,7 +24,8 @@ internal static class DeliveryBenchmark
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        var fanOut = Option(args, "--fanout", 100_000);
+        // --endpoints is the same as --fanout: the size of the topic, seeded in SQL (1000000 for the million-device run).
+        var fanOut = Option(args, "--endpoints", Option(args, "--fanout", 100_000));
         var batchMessages = Option(args, "--batch-messages", 50_000);
         var batchConcurrency = Option(args, "--batch-concurrency", 4);
         var warmUp = Option(args, "--warmup", 30_000);
@@ -50,7 +51,9 @@ internal static class DeliveryBenchmark
         var serverSettings = new Dictionary<string, string>
         {
             ["shared_buffers"] = "256MB",
-            ["max_wal_size"] = "2GB",
+            // Room for a million-delivery fan-out's WAL (an insert, a lease and a result per delivery) without a checkpoint
+            // forced in the middle of it (and its full-page writes); the fairness benchmark uses the same.
+            ["max_wal_size"] = "4GB",
             ["checkpoint_timeout"] = "15min",
             ["shared_preload_libraries"] = "pg_stat_statements",
         };
@@ -437,7 +440,9 @@ internal static class DeliveryBenchmark
             ? Path.GetFullPath(dll)
             : Path.Combine(AppContext.BaseDirectory, "PushGateway.dll"));
         var env = startInfo.Environment;
-        env["ConnectionStrings__PushGateway"] = connectionString + ";Maximum Pool Size=40";
+        // BENCH_CONNECTION_EXTRA="Maximum Pool Size=8" appends connection string keywords (the last one of a key wins).
+        env["ConnectionStrings__PushGateway"] = connectionString + ";Maximum Pool Size=40"
+            + (Environment.GetEnvironmentVariable("BENCH_CONNECTION_EXTRA") is { Length: > 0 } extra ? ";" + extra : "");
         env["PushGateway__AdminKey"] = AdminKey;
         // One key for every gateway process of this run: a restarted gateway must decrypt what the first one stored.
         env["PushGateway__EncryptionKey"] = EncryptionKey;
