@@ -790,16 +790,6 @@ namespace PushGateway.Migrations.Migrations
                         .HasConstraintName("fk_idempotency_keys_projects_project_id");
                 });
 
-            modelBuilder.Entity("PushGateway.Data.Message", b =>
-                {
-                    b.HasOne("PushGateway.Data.Project", null)
-                        .WithMany()
-                        .HasForeignKey("ProjectId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_messages_projects_project_id");
-                });
-
             modelBuilder.Entity("PushGateway.Data.MessageCount", b =>
                 {
                     b.HasOne("PushGateway.Data.Message", null)
