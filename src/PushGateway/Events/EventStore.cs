@@ -47,6 +47,9 @@ internal sealed class EventStore : IAsyncDisposable
         {
             MaxPoolSize = options.Value.MaxDatabaseConnections,
             ApplicationName = "PushGateway webhooks",
+            // Nothing here sets session state (SET LOCAL only, no LISTEN, no session locks): no DISCARD ALL before the
+            // next command of every connection taken from the pool.
+            NoResetOnClose = true,
         };
         _dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }

@@ -21,7 +21,7 @@ internal sealed class WebhookMetrics : IDisposable
     {
         _meter = meterFactory.Create(MeterName);
         _deliveries = _meter.CreateCounter<long>("pushgateway.webhook.deliveries",
-            description: "Webhook event outcomes: delivered, retried (an attempt failed, another follows), failed (retry window over), skipped (no webhook for the type).");
+            description: "Webhook event outcomes: delivered, retried (an attempt failed, another follows), failed (retry window over), skipped (the webhook does not take the type; an application without a webhook has its events written skipped, not counted here).");
         _duration = _meter.CreateHistogram<double>("pushgateway.webhook.duration", unit: "s",
             description: "One webhook request, until the response headers, a timeout or a connection error.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });

@@ -155,6 +155,8 @@ public sealed class WebhookDispatchTests(WebhookDispatchTests.Gateway gateway) :
         Assert.All(events, e => Assert.NotNull(e["completedAt"]));
         var quiet = await project.Client.WaitForEventsAsync(quietAppId, e => e.Count == 1 && e[0]["state"].Str() == "skipped", Ct, what: "the event of an app without webhook to be skipped");
         Assert.Equal("endpointCreated", quiet[0]["type"].Str());
+        // Written skipped (completed when raised), not left for the dispatcher to claim and skip later.
+        Assert.True(await gateway.ScalarAsync<bool>("SELECT bool_and(completed_at = created_at) FROM events WHERE application_id = @a", Ct, ("a", quietAppId)));
 
         var hook = Assert.Single(receiver.Received);
         Assert.Equal("endpointDeleted", hook.EventType);

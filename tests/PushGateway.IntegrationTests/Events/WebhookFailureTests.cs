@@ -121,6 +121,9 @@ public sealed class WebhookFailureTests(WebhookFailureTests.Gateway gateway) : I
     public async Task Retention_DeletesOldDeliveredAndSkipped_KeepsFailedPendingAndRecent()
     {
         var (project, appId) = await AppAsync();
+        // With a webhook: an application without one has its events written skipped.
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await project.Client.UseReceiverAsync(appId, receiver, Ct);
         var old = DateTimeOffset.UtcNow.AddDays(-8);
         var recent = DateTimeOffset.UtcNow.AddDays(-6);
         var rows = new (string State, DateTimeOffset CreatedAt, bool Kept)[]
