@@ -65,7 +65,12 @@ internal static class GatewayApp
         // next command of every request.
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(
             new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 32, NoResetOnClose = true }.ConnectionString).Build());
-        builder.Services.AddSingleton(sp => new PostgresNotifications(connectionString, sp.GetRequiredService<ILogger<PostgresNotifications>>()));
+        // LISTEN needs a session of its own on PostgreSQL: behind a transaction-pooling PgBouncer the revocations would
+        // go to whichever client next holds the server connection, so this listener takes the wake-up listener's
+        // direct connection string when there is one.
+        builder.Services.AddSingleton(sp => new PostgresNotifications(
+            builder.Configuration.GetConnectionString("PushGatewayListen") is { Length: > 0 } listen ? listen : connectionString,
+            sp.GetRequiredService<ILogger<PostgresNotifications>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresNotifications>());
         builder.Services.AddSingleton<ApiKeyCache>();
         builder.Services.AddSingleton<EventWakeupInterceptor>();

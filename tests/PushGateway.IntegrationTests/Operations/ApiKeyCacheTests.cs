@@ -166,3 +166,38 @@ public sealed class ApiKeyCacheTests(TwoReplicasOneDatabase replicas) : IClassFi
         Assert.True(elapsed < TimeSpan.FromSeconds(1), $"replica A still accepted the second revoked key after {elapsed.TotalMilliseconds:F0} ms");
     }
 }
+
+/// <summary>
+/// Behind a transaction-pooling PgBouncer LISTEN does not work, so the API-key cache's listener connects through
+/// <c>ConnectionStrings__PushGatewayListen</c> (directly to PostgreSQL) like the wake-up listener. Here that string
+/// names a port nothing listens on: the listener never connects to the database the queries use, and every key is
+/// then checked in the database (a revocation is refused at once).
+/// </summary>
+public sealed class ApiKeyListenerConnectionTests : IAsyncLifetime
+{
+    private readonly ReplicaGateway _gateway = new(new Dictionary<string, string?>
+    {
+        ["ConnectionStrings:PushGatewayListen"] = "Host=127.0.0.1;Port=1;Username=nobody;Password=x;Database=none;Timeout=1",
+    });
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => await _gateway.StartOnAsync(await PostgresServer.Instance.CreateDatabaseAsync(CancellationToken.None));
+
+    public ValueTask DisposeAsync() => _gateway.DisposeAsync();
+
+    [Fact]
+    public async Task ListenConnectionString_IsTheOneTheKeyListenerUses_AndKeysAreCheckedInTheDatabaseWithoutIt()
+    {
+        var project = await _gateway.NewProjectAsync(Ct);
+        Assert.Equal(HttpStatusCode.OK, (await project.Client.GetAsync("v1/applications", Ct)).StatusCode);
+        await Task.Delay(TimeSpan.FromSeconds(2), Ct);
+        var listeners = await _gateway.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pushgateway-listener'", Ct);
+        Assert.Equal(0, listeners);
+
+        using var admin = _gateway.Admin();
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"v1/projects/{project.ProjectId}/api-keys/{project.KeyId}", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await project.Client.GetAsync("v1/applications", Ct)).StatusCode);
+    }
+}
