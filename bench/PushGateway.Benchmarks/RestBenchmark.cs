@@ -49,6 +49,13 @@ internal static class RestBenchmark
             ["checkpoint_timeout"] = "15min",
             ["shared_preload_libraries"] = "pg_stat_statements",
         };
+        // Extra server settings for experiments, as in the delivery benchmark: BENCH_PG_SETTINGS="commit_delay=100;commit_siblings=5".
+        foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_PG_SETTINGS") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var at = pair.IndexOf('=', StringComparison.Ordinal);
+            settings[pair[..at].Trim()] = pair[(at + 1)..].Trim();
+        }
+
         await using var postgres = await LocalPostgres.StartAsync(root, settings, stopOnDispose: true, log: Console.WriteLine, CancellationToken.None);
         try
         {
