@@ -101,10 +101,11 @@ internal sealed class EndpointStore(NpgsqlDataSource dataSource, EventSignal eve
                 RETURNING {Columns}),
             event AS (
                 INSERT INTO events (id, project_id, application_id, endpoint_id, type, payload, created_at, state, attempts, next_attempt_at)
-                SELECT @event_id, @p, @a, id, @event_type, @payload::json, @now, 'pending', 0, @now FROM created)
-            SELECT false, {Columns} FROM confirmed
+                SELECT @event_id, @p, @a, id, @event_type, @payload::json, @now, 'pending', 0, @now FROM created
+                RETURNING state)
+            SELECT false, {Columns}, false FROM confirmed
             UNION ALL
-            SELECT true, {Columns} FROM created
+            SELECT true, {Columns}, EXISTS (SELECT 1 FROM event WHERE state = 'pending') FROM created
             """);
         var p = command.Parameters;
         p.Add(new NpgsqlParameter<Guid>("a", app.Id));
@@ -120,7 +121,7 @@ internal sealed class EndpointStore(NpgsqlDataSource dataSource, EventSignal eve
         p.Add(new NpgsqlParameter<Guid>("event_id", created.Id));
         p.Add(new NpgsqlParameter<string>("event_type", created.Type));
         p.Add(new NpgsqlParameter<string>("payload", created.Payload));
-        bool inserted;
+        bool inserted, eventPending;
         PlatformEndpoint endpoint;
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -131,11 +132,13 @@ internal sealed class EndpointStore(NpgsqlDataSource dataSource, EventSignal eve
 
             inserted = reader.GetBoolean(0);
             endpoint = Read(reader, 1);
+            eventPending = reader.GetBoolean(13);
         }
 
-        if (inserted)
+        if (eventPending)
         {
-            // The statement (and its endpointCreated event) is committed once its reader is done.
+            // The statement (and its endpointCreated event) is committed once its reader is done. An application
+            // without a webhook has the event written skipped (a trigger): nothing to wake for.
             eventSignal.Notify();
         }
 

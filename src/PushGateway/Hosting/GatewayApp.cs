@@ -69,7 +69,7 @@ internal static class GatewayApp
         // go to whichever client next holds the server connection, so this listener takes the wake-up listener's
         // direct connection string when there is one.
         builder.Services.AddSingleton(sp => new PostgresNotifications(
-            builder.Configuration.GetConnectionString("PushGatewayListen") is { Length: > 0 } listen ? listen : connectionString,
+            ListenConnectionString(builder.Configuration) ?? connectionString,
             sp.GetRequiredService<ILogger<PostgresNotifications>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresNotifications>());
         builder.Services.AddSingleton<ApiKeyCache>();
@@ -199,6 +199,13 @@ internal static class GatewayApp
     /// wake-ups for the work it commits; it listens only for the loops it runs (an API-only replica does not listen
     /// for deliveries).
     /// </summary>
+    /// <summary>
+    /// <c>ConnectionStrings__PushGatewayListen</c>: where the listening sessions (wake-up, API-key revocations) connect
+    /// when the main connection string goes through a transaction-pooling PgBouncer; null when not set.
+    /// </summary>
+    private static string? ListenConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString("PushGatewayListen") is { Length: > 0 } listen ? listen : null;
+
     private static void AddWakeup(WebApplicationBuilder builder, string connectionString)
     {
         builder.Services.AddOptions<WakeupOptions>().BindConfiguration(WakeupOptions.SectionName);
@@ -208,7 +215,7 @@ internal static class GatewayApp
             return;
         }
 
-        builder.Services.AddSingleton(_ => new WakeupConnections(connectionString, configuration.GetConnectionString("PushGatewayListen") is { Length: > 0 } listen ? listen : null));
+        builder.Services.AddSingleton(_ => new WakeupConnections(connectionString, ListenConnectionString(configuration)));
         builder.Services.AddSingleton<WakeupPublisher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WakeupPublisher>());
         var deliveries = configuration.GetValue($"{DeliveryOptions.SectionName}:Enabled", true);

@@ -175,6 +175,32 @@ public sealed class MessageCountsTests(MessageCountsTests.Gateway gateway) : ICl
     }
 
     [Fact]
+    public async Task ListedMessage_AcceptedUntilAResult_SendingWhileItRetries()
+    {
+        var project = await gateway.NewProjectAsync(Ct);
+        var app = await gateway.CreateApnsAppAsync(project.Client, Ct);
+        var retrying = await EndpointAsync(project, app, TestCredentials.ApnsTokenHex(),
+            new TokenBehavior { Preset = TokenPresets.ServiceUnavailable, RetryAfter = 30 });
+        await project.Client.PatchAsJsonAsync($"v1/applications/{app}", new { enabled = false }, Ct);
+
+        // Held (its application is disabled): no attempt yet, so still accepted.
+        var single = await SendAsync(project, new { endpointId = retrying });
+        await DeliveryGateway.WaitUntilAsync(async () =>
+            await gateway.ScalarAsync<long>("SELECT count(*) FROM deliveries WHERE message_id = @m AND state = 'held'", Ct, ("m", single)) == 1,
+            Ct, what: "the delivery held");
+        Assert.Equal("accepted", (await MessageAsync(project, single))["status"].Str());
+
+        // Tried once and waiting 30 s to be retried: sending, one pending.
+        await project.Client.PatchAsJsonAsync($"v1/applications/{app}", new { enabled = true }, Ct);
+        await DeliveryGateway.WaitUntilAsync(async () =>
+            await gateway.ScalarAsync<long>("SELECT count(*) FROM deliveries WHERE message_id = @m AND state = 'pending' AND last_attempt_at IS NOT NULL AND lease_owner IS NULL", Ct, ("m", single)) == 1,
+            Ct, what: "the first attempt recorded");
+        var message = await MessageAsync(project, single);
+        Assert.Equal("sending", message["status"].Str());
+        AssertCounts(message, total: 1, delivered: 0, failed: 0, expired: 0, skipped: 0, pending: 1);
+    }
+
+    [Fact]
     public async Task TtlExpiry_InTheWorkerAndInTheSweeper_AndSkippedAfterRelease_CountersMatchTheRows()
     {
         var project = await gateway.NewProjectAsync(Ct);

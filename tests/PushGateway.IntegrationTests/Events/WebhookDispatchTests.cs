@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using PushGateway.IntegrationTests.Infrastructure;
 using PushGateway.Simulator;
 
@@ -134,6 +135,31 @@ public sealed class WebhookDispatchTests(WebhookDispatchTests.Gateway gateway) :
         var events = await project.Client.WaitForEventsAsync(appId, e => e.Count == 1 && e[0]["state"].Str() == "delivered", Ct);
         Assert.Equal(2, events[0]["attempts"]!.GetValue<int>());
         Assert.StartsWith("HTTP 503", events[0]["lastError"].Str(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NewDeviceRegistered_WakesTheDispatchers_OnlyWhenItsApplicationHasAWebhook()
+    {
+        var publisher = gateway.Services.GetRequiredService<PushGateway.Hosting.WakeupPublisher>();
+        var (project, quietAppId) = await ApnsAppAsync();
+        var hookedAppId = await gateway.CreateApnsAppAsync(project.Client, Ct);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await project.Client.UseReceiverAsync(hookedAppId, receiver, Ct);
+        await Task.Delay(300, Ct);
+
+        var before = publisher.Sent;
+        for (var i = 0; i < 3; i++)
+        {
+            var (status, _) = await project.Client.RegisterAsync(quietAppId, new { token = TestCredentials.ApnsTokenHex() }, Ct);
+            Assert.Equal(HttpStatusCode.Created, status);
+        }
+
+        await Task.Delay(300, Ct);
+        Assert.Equal(before, publisher.Sent);
+
+        await project.Client.RegisterAsync(hookedAppId, new { token = TestCredentials.ApnsTokenHex() }, Ct);
+        await receiver.WaitForAsync(r => r.Any(x => x.Accepted), Ct);
+        Assert.True(publisher.Sent > before, "the event of an application with a webhook sent no wake-up");
     }
 
     [Fact]
