@@ -48,6 +48,9 @@ internal static class RestBenchmark
             ["max_wal_size"] = "2GB",
             ["checkpoint_timeout"] = "15min",
             ["shared_preload_libraries"] = "pg_stat_statements",
+            // --statements shows how often each statement was planned: a prepared statement that PostgreSQL keeps
+            // planning per call (custom plans) costs more CPU in the planner than in the executor.
+            ["pg_stat_statements.track_planning"] = "on",
         };
         // Extra server settings for experiments, as in the delivery benchmark: BENCH_PG_SETTINGS="commit_delay=100;commit_siblings=5".
         foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_PG_SETTINGS") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
@@ -330,14 +333,15 @@ internal static class RestBenchmark
     private static async Task PrintStatementsAsync(NpgsqlDataSource dataSource)
     {
         await using var statements = dataSource.CreateCommand("""
-            SELECT calls, round(total_exec_time)::bigint, round((total_exec_time / greatest(calls, 1) * 1000)::numeric, 1), left(regexp_replace(query, '\s+', ' ', 'g'), 120)
-            FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20
+            SELECT calls, round(total_exec_time)::bigint, round((total_exec_time / greatest(calls, 1) * 1000)::numeric, 1),
+                   plans, round((total_plan_time / greatest(calls, 1) * 1000)::numeric, 1), left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+            FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 20
             """);
         await using var reader = await statements.ExecuteReaderAsync();
-        Console.WriteLine("\ntop statements (calls, total ms, µs a call, query):");
+        Console.WriteLine("\ntop statements (calls, total execution ms, µs a call, times planned, planning µs a call, query):");
         while (await reader.ReadAsync())
         {
-            Console.WriteLine($"  {reader.GetInt64(0),8} {reader.GetInt64(1),7} {reader.GetDecimal(2),8}  {reader.GetString(3)}");
+            Console.WriteLine($"  {reader.GetInt64(0),8} {reader.GetInt64(1),7} {reader.GetDecimal(2),8} {reader.GetInt64(3),8} {reader.GetDecimal(4),6}  {reader.GetString(5)}");
         }
     }
 

@@ -60,6 +60,9 @@ internal sealed class WakeupConnections : IAsyncDisposable, IDisposable
             MaxPoolSize = 1,
             MinPoolSize = 0,
             TcpKeepAlive = true,
+            // It only runs SET LOCAL inside its own transaction: no session state to reset (the reset was a
+            // DISCARD ALL round trip before every NOTIFY).
+            NoResetOnClose = true,
         }.ConnectionString);
         Listener = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(listenConnectionString ?? connectionString)
         {

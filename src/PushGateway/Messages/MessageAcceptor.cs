@@ -56,6 +56,17 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        if (idempotency is null && messages is [{ TargetKind: TargetKinds.Endpoint } single]
+            && await AcceptToOneEndpointAsync(connection, projectId, single, time.UtcNow(), cancellationToken) is { } item)
+        {
+            if (item.Accepted is not null)
+            {
+                signal.Notify();
+            }
+
+            return new AcceptOutcome.Done([item]);
+        }
+
         // An explicit transaction only where the writes are more than one statement (an idempotency key, fan-outs,
         // skipped targets' counts): messages to listed endpoints are one statement, atomic on its own, and the reads
         // before it need no transaction (each statement reads committed data either way).
@@ -237,13 +248,24 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
             return found;
         }
 
-        await using var command = new NpgsqlCommand("""
+        // One endpoint (the common send) is looked up by `=`, not `= ANY(array)`: PostgreSQL estimates an array
+        // parameter at ten elements in a generic plan, finds the custom plan for one element cheaper and then plans
+        // the statement anew on every call (139 µs of planning for 24 µs of execution, pg_stat_statements with
+        // track_planning); with a scalar the prepared statement keeps its generic plan.
+        await using var command = new NpgsqlCommand($"""
             SELECT e.id, e.application_id, e.enabled, e.disabled_reason, a.platform, length(e.token)
             FROM endpoints e JOIN applications a ON a.id = e.application_id
-            WHERE e.project_id = @p AND e.id = ANY(@ids)
+            WHERE e.project_id = @p AND {(ids.Count == 1 ? "e.id = @id" : "e.id = ANY(@ids)")}
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<Guid>("p", projectId));
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", ids.ToArray()));
+        if (ids.Count == 1)
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid>("id", ids.First()));
+        }
+        else
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", ids.ToArray()));
+        }
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -272,14 +294,12 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
                 var id = message.EndpointId!.Value;
                 if (!endpoints.TryGetValue(id, out var e))
                 {
-                    return (null, Problems.Details(404, ProblemTypes.NotFound, "Not found.", $"Endpoint {id} does not exist."));
+                    return (null, EndpointNotFound(id));
                 }
 
                 if (!e.Enabled)
                 {
-                    return (null, Problems.Details(409, ProblemTypes.EndpointDisabled, "Endpoint is disabled.",
-                        $"Endpoint {id} is disabled{(e.DisabledReason is null ? "" : $" ({e.DisabledReason})")}; register a current token to enable it.",
-                        new Dictionary<string, object?> { ["endpointId"] = id, ["disabledReason"] = e.DisabledReason }));
+                    return (null, EndpointDisabled(id, e.DisabledReason));
                 }
 
                 if (SizeProblem(message, [e]) is { } tooBig)
@@ -416,6 +436,89 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         }
 
         return low;
+    }
+
+    private static ProblemDetails EndpointNotFound(Guid id) =>
+        Problems.Details(404, ProblemTypes.NotFound, "Not found.", $"Endpoint {id} does not exist.");
+
+    private static ProblemDetails EndpointDisabled(Guid id, string? reason) =>
+        Problems.Details(409, ProblemTypes.EndpointDisabled, "Endpoint is disabled.",
+            $"Endpoint {id} is disabled{(reason is null ? "" : $" ({reason})")}; register a current token to enable it.",
+            new Dictionary<string, object?> { ["endpointId"] = id, ["disabledReason"] = reason });
+
+    /// <summary>
+    /// <c>POST /v1/messages</c> to one endpoint without an idempotency key, the commonest send, in one statement: the
+    /// endpoint is read, and only when it is enabled and the payload fits its platform are its delivery and the message
+    /// written (a data-modifying CTE is atomic with the rest of its statement). Whether it fits is decided in the
+    /// statement from what the gateway computed beforehand: the APNs payload against its limit, and for FCM a token
+    /// length that the message surely fits with (<see cref="FcmTokenRoomChecked"/>, or none). An enabled FCM endpoint
+    /// with a longer token gets its exact check here and, when it does fit, the general path; null means "take the
+    /// general path".
+    /// </summary>
+    private async Task<AcceptedItem?> AcceptToOneEndpointAsync(
+        NpgsqlConnection connection, Guid projectId, PreparedMessage message, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var endpointId = message.EndpointId!.Value;
+        var id = Guid.CreateVersion7();
+        var expires = message.TtlSeconds == 0 ? now + ZeroTtlGrace : now.AddSeconds(message.TtlSeconds);
+        await using var command = new NpgsqlCommand("""
+            WITH target AS (
+                SELECT e.id, e.application_id, e.enabled, e.disabled_reason, a.platform, length(e.token) AS token_length
+                FROM endpoints e JOIN applications a ON a.id = e.application_id
+                WHERE e.project_id = @p AND e.id = @endpoint),
+            inserted AS (
+                INSERT INTO deliveries (message_id, endpoint_id, application_id, state, attempts, next_attempt_at, expires_at)
+                SELECT @id, t.id, t.application_id, 'pending', 0, @now, @expires
+                FROM target t
+                WHERE t.enabled AND CASE WHEN t.platform = 'apns' THEN @apns_fits ELSE t.token_length <= @fcm_room END
+                RETURNING id),
+            message AS (
+                INSERT INTO messages (id, project_id, target_kind, target, created_at, expires_at, ttl_seconds, target_count,
+                                      apns_payload, apns_push_type, apns_priority, apns_topic, collapse_key, fcm_message,
+                                      first_delivery_id, last_delivery_id)
+                SELECT @id, @p, @kind, @target::json, @now, @expires, @ttl, 1, @apns, @push_type, @priority, @topic, @collapse, @fcm::json, i.id, i.id
+                FROM inserted i
+                RETURNING id)
+            SELECT t.enabled, t.disabled_reason, t.platform, t.token_length, EXISTS (SELECT 1 FROM message)
+            FROM target t
+            """, connection);
+        var fcmRoom = message.CheckSize(hasApns: false, FcmTokenRoomChecked) is null ? FcmTokenRoomChecked : 0;
+        var p = command.Parameters;
+        p.Add(new NpgsqlParameter<Guid>("p", projectId));
+        p.Add(new NpgsqlParameter<Guid>("endpoint", endpointId));
+        p.Add(new NpgsqlParameter<Guid>("id", id));
+        p.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        p.Add(new NpgsqlParameter<DateTimeOffset>("expires", expires));
+        p.Add(new NpgsqlParameter<bool>("apns_fits", message.CheckSize(hasApns: true, 0) is null));
+        p.Add(new NpgsqlParameter<int>("fcm_room", fcmRoom));
+        p.Add(new NpgsqlParameter<string>("kind", message.TargetKind));
+        p.Add(new NpgsqlParameter<string>("target", message.Target.ToJsonString()));
+        p.Add(new NpgsqlParameter<int>("ttl", message.TtlSeconds));
+        p.Add(new NpgsqlParameter("apns", NpgsqlDbType.Bytea) { Value = message.ApnsPayload });
+        p.Add(new NpgsqlParameter("push_type", NpgsqlDbType.Text) { Value = (object?)Apns.ApnsPushTypes.ToHeaderValue(message.ApnsPushType) ?? DBNull.Value });
+        p.Add(new NpgsqlParameter<int>("priority", message.ApnsPriority));
+        p.Add(new NpgsqlParameter("topic", NpgsqlDbType.Text) { Value = (object?)message.ApnsTopic ?? DBNull.Value });
+        p.Add(new NpgsqlParameter("collapse", NpgsqlDbType.Text) { Value = (object?)message.CollapseKey ?? DBNull.Value });
+        p.Add(new NpgsqlParameter<string>("fcm", message.FcmMessageJson));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return new AcceptedItem(null, EndpointNotFound(endpointId));
+        }
+
+        if (reader.GetBoolean(4))
+        {
+            return new AcceptedItem(new MessageAccepted(id, "accepted", 1), null);
+        }
+
+        if (!reader.GetBoolean(0))
+        {
+            return new AcceptedItem(null, EndpointDisabled(endpointId, reader.IsDBNull(1) ? null : reader.GetString(1)));
+        }
+
+        var isApns = reader.GetString(2) == Platforms.Apns;
+        var tooBig = message.CheckSize(isApns, isApns ? 0 : reader.GetInt32(3));
+        return tooBig is null ? null : new AcceptedItem(null, TooLarge(tooBig));
     }
 
     private static ProblemDetails TooLarge(string detail) =>

@@ -223,6 +223,47 @@ public sealed class SendAndDeliverTests(DeliveryGateway gateway) : IClassFixture
         await response.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, "payload-too-large", Ct);
     }
 
+    /// <summary>
+    /// A send to one FCM endpoint is checked against that endpoint's own token: a message that fits with a short token
+    /// and not with a long one is accepted for the first and 413 for the second, and a small message to an endpoint
+    /// with a token of over 1,024 characters is accepted (the one-statement send decides in SQL only for tokens up to
+    /// that length and leaves the rest to the exact check).
+    /// </summary>
+    [Fact]
+    public async Task Fcm_SizeIsCheckedAgainstTheEndpointsOwnToken()
+    {
+        var project = await gateway.NewProjectAsync(Ct);
+        var appId = await gateway.CreateFcmAppAsync(project.Client, Ct);
+        var shortToken = await project.Client.CreateEndpointAsync(appId, TestCredentials.FcmToken(), Ct);
+        var longToken = await project.Client.CreateEndpointAsync(appId, "fcm_" + new string('L', 2000), Ct);
+        // About 3,500 bytes with a 132-character token, over 4,096 with one of 1,024 or more.
+        var nearTheLimit = new { blob = new string('y', 3350) };
+
+        var fits = await project.Client.PostAsJsonAsync("v1/messages", new { target = new { endpointId = shortToken.Id() }, data = nearTheLimit }, Ct);
+        Assert.True(HttpStatusCode.Accepted == fits.StatusCode, await fits.Content.ReadAsStringAsync(Ct));
+        var tooBig = await project.Client.PostAsJsonAsync("v1/messages", new { target = new { endpointId = longToken.Id() }, data = nearTheLimit }, Ct);
+        await tooBig.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, "payload-too-large", Ct);
+        var small = await project.Client.PostAsJsonAsync("v1/messages", new { target = new { endpointId = longToken.Id() }, data = new { k = "v" } }, Ct);
+        Assert.True(HttpStatusCode.Accepted == small.StatusCode, await small.Content.ReadAsStringAsync(Ct));
+
+        Assert.Equal(2, await gateway.ScalarAsync<long>("SELECT count(*) FROM messages m JOIN deliveries d ON d.message_id = m.id WHERE m.project_id = @p", Ct, ("p", project.ProjectId)));
+        Assert.Equal(1, await gateway.ScalarAsync<long>("SELECT count(*) FROM deliveries WHERE endpoint_id = @e", Ct, ("e", longToken.Id())));
+    }
+
+    /// <summary>Another project's endpoint is not found, and nothing is written for it.</summary>
+    [Fact]
+    public async Task SendToAnotherProjectsEndpoint_Is404_NothingWritten()
+    {
+        var owner = await gateway.NewProjectAsync(Ct);
+        var endpoint = await owner.Client.CreateEndpointAsync(await gateway.CreateApnsAppAsync(owner.Client, Ct), TestCredentials.ApnsTokenHex(), Ct);
+        var other = await gateway.NewProjectAsync(Ct);
+
+        var response = await other.Client.PostAsJsonAsync("v1/messages", new { target = new { endpointId = endpoint.Id() }, notification = new { title = "x" } }, Ct);
+        await response.AssertProblemAsync(HttpStatusCode.NotFound, "not-found", Ct);
+        Assert.Equal(0, await gateway.ScalarAsync<long>("SELECT count(*) FROM deliveries WHERE endpoint_id = @e", Ct, ("e", endpoint.Id())));
+        Assert.Equal(0, await gateway.ScalarAsync<long>("SELECT count(*) FROM messages WHERE project_id = @p", Ct, ("p", other.ProjectId)));
+    }
+
     public static TheoryData<string> BadMessages => new()
     {
         """{"target":{}}""",
