@@ -343,6 +343,19 @@ internal static class RestBenchmark
         {
             Console.WriteLine($"  {reader.GetInt64(0),8} {reader.GetInt64(1),7} {reader.GetDecimal(2),8} {reader.GetInt64(3),8} {reader.GetDecimal(4),6}  {reader.GetString(5)}");
         }
+
+        // Row updates that PostgreSQL could make HOT (no index entries written) against all updates, per table.
+        await reader.DisposeAsync();
+        await using var tables = dataSource.CreateCommand("""
+            SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_dead_tup, autovacuum_count
+            FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd > 0 ORDER BY n_tup_ins + n_tup_upd DESC LIMIT 8
+            """);
+        await using var rows = await tables.ExecuteReaderAsync();
+        Console.WriteLine("\ntables (inserts, updates, of which HOT, dead rows now, autovacuums):");
+        while (await rows.ReadAsync())
+        {
+            Console.WriteLine($"  {rows.GetString(0),-22} {rows.GetInt64(1),9} {rows.GetInt64(2),9} {rows.GetInt64(3),9} {rows.GetInt64(4),9} {rows.GetInt64(5),4}");
+        }
     }
 
     private static string? OptionText(IReadOnlyList<string> args, string name)
