@@ -64,7 +64,8 @@ internal sealed class EndpointStore(NpgsqlDataSource dataSource, EventSignal eve
     /// <summary>
     /// One statement: if the application's endpoint with this token (and this id, when given) is enabled and already
     /// carries the supplied user and custom data, confirm the token (<c>tokenUpdatedAt</c>) → <c>unchanged</c>; else,
-    /// without an endpointId, insert the new endpoint with its <c>endpointCreated</c> event → <c>created</c>. Null
+    /// without an endpointId, insert the new endpoint with its <c>endpointCreated</c> event → <c>created</c> (written
+    /// skipped here when the application has no webhook, as the events trigger would, which then does not run). Null
     /// when neither applies (nothing was changed): the caller goes the general way.
     /// </summary>
     public async Task<RegistrationResult?> TryRegisterAsync(
@@ -100,8 +101,12 @@ internal sealed class EndpointStore(NpgsqlDataSource dataSource, EventSignal eve
                 ON CONFLICT (application_id, token) DO NOTHING
                 RETURNING {Columns}),
             event AS (
-                INSERT INTO events (id, project_id, application_id, endpoint_id, type, payload, created_at, state, attempts, next_attempt_at)
-                SELECT @event_id, @p, @a, id, @event_type, @payload::json, @now, 'pending', 0, @now FROM created
+                INSERT INTO events (id, project_id, application_id, endpoint_id, type, payload, created_at, state, attempts, next_attempt_at, completed_at)
+                SELECT @event_id, @p, @a, c.id, @event_type, @payload::json, @now, w.state, 0, @now, CASE WHEN w.state = 'skipped' THEN @now END
+                FROM created c CROSS JOIN (
+                    SELECT CASE WHEN EXISTS (
+                        SELECT 1 FROM applications
+                        WHERE id = @a AND events_url IS NOT NULL AND events_secret_ciphertext IS NOT NULL) THEN 'pending' ELSE 'skipped' END AS state) w
                 RETURNING state)
             SELECT false, {Columns}, false FROM confirmed
             UNION ALL

@@ -156,6 +156,10 @@ public sealed class WebhookDispatchTests(WebhookDispatchTests.Gateway gateway) :
 
         await Task.Delay(300, Ct);
         Assert.Equal(before, publisher.Sent);
+        // Written completed: skipped, completed when raised, never attempted (as the events trigger writes them).
+        Assert.Equal(3, await gateway.ScalarAsync<long>(
+            "SELECT count(*) FROM events WHERE application_id = @a AND type = 'endpointCreated' AND state = 'skipped' AND completed_at = created_at AND attempts = 0",
+            Ct, ("a", quietAppId)));
 
         await project.Client.RegisterAsync(hookedAppId, new { token = TestCredentials.ApnsTokenHex() }, Ct);
         await receiver.WaitForAsync(r => r.Any(x => x.Accepted), Ct);
