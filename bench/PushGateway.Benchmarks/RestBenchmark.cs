@@ -65,6 +65,16 @@ internal static class RestBenchmark
             await postgres.EnsureDatabaseAsync("bench", CancellationToken.None);
             var connectionString = postgres.ConnectionString("bench");
             await DatabaseMigrator.MigrateAsync(connectionString, CancellationToken.None);
+            // Schema experiments without a migration: BENCH_SQL="ALTER TABLE endpoints SET (fillfactor = 90)" runs
+            // after the migrations, before anything is written.
+            if (Environment.GetEnvironmentVariable("BENCH_SQL") is { Length: > 0 } experiment)
+            {
+                await using var experimentSource = NpgsqlDataSource.Create(connectionString);
+                await using var command = experimentSource.CreateCommand(experiment);
+                await command.ExecuteNonQueryAsync();
+                Console.WriteLine($"BENCH_SQL: {experiment}");
+            }
+
             DeliveryBenchmark.CpuSnapshot.PostmasterPid = int.Parse(File.ReadLines(Path.Combine(postgres.DataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
             await using var simulator = await SimulatorHost.StartAsync(new SimulatorOptions { RecordRequests = false, MaxConcurrentStreams = 100 });
             var gateway = DeliveryBenchmark.StartGateway(connectionString, simulator);
