@@ -828,13 +828,6 @@ namespace PushGateway.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_endpoints_applications_application_id");
-
-                    b.HasOne("PushGateway.Data.Project", null)
-                        .WithMany()
-                        .HasForeignKey("ProjectId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_endpoints_projects_project_id");
                 });
 
             modelBuilder.Entity("PushGateway.Data.SnsCredential", b =>
