@@ -397,7 +397,7 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
             return await TargetsAnyAsync("a.platform = 'fcm'", null) ? TooLarge(fcm) : null;
         }
 
-        var room = FcmTokenRoom(message);
+        var room = message.FcmTokenRoom();
         if (room >= FcmTokenRoomChecked || !await TargetsAnyAsync("a.platform = 'fcm' AND length(e.token) > @room", room))
         {
             return null;
@@ -418,26 +418,6 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         }
     }
 
-    /// <summary>The longest FCM token the message still fits with (at least 1, as it fits with a 1-character one).</summary>
-    private static int FcmTokenRoom(PreparedMessage message)
-    {
-        int low = 1, high = 4096;
-        while (low < high)
-        {
-            var mid = (low + high + 1) / 2;
-            if (message.CheckSize(hasApns: false, mid) is null)
-            {
-                low = mid;
-            }
-            else
-            {
-                high = mid - 1;
-            }
-        }
-
-        return low;
-    }
-
     private static ProblemDetails EndpointNotFound(Guid id) =>
         Problems.Details(404, ProblemTypes.NotFound, "Not found.", $"Endpoint {id} does not exist.");
 
@@ -450,10 +430,9 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
     /// <c>POST /v1/messages</c> to one endpoint without an idempotency key, the commonest send, in one statement: the
     /// endpoint is read, and only when it is enabled and the payload fits its platform are its delivery and the message
     /// written (a data-modifying CTE is atomic with the rest of its statement). Whether it fits is decided in the
-    /// statement from what the gateway computed beforehand: the APNs payload against its limit, and for FCM a token
-    /// length that the message surely fits with (<see cref="FcmTokenRoomChecked"/>, or none). An enabled FCM endpoint
-    /// with a longer token gets its exact check here and, when it does fit, the general path; null means "take the
-    /// general path".
+    /// statement from what the gateway computed beforehand: the APNs payload against its limit, and for FCM the longest
+    /// token the message fits with (<see cref="PreparedMessage.FcmTokenRoom"/>). Null means "take the general path",
+    /// which only a disagreement between that room and <see cref="PreparedMessage.CheckSize"/> would lead to.
     /// </summary>
     private async Task<AcceptedItem?> AcceptToOneEndpointAsync(
         NpgsqlConnection connection, Guid projectId, PreparedMessage message, DateTimeOffset now, CancellationToken cancellationToken)
@@ -482,7 +461,6 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
             SELECT t.enabled, t.disabled_reason, t.platform, t.token_length, EXISTS (SELECT 1 FROM message)
             FROM target t
             """, connection);
-        var fcmRoom = message.CheckSize(hasApns: false, FcmTokenRoomChecked) is null ? FcmTokenRoomChecked : 0;
         var p = command.Parameters;
         p.Add(new NpgsqlParameter<Guid>("p", projectId));
         p.Add(new NpgsqlParameter<Guid>("endpoint", endpointId));
@@ -490,7 +468,7 @@ internal sealed class MessageAcceptor(NpgsqlDataSource dataSource, TimeProvider 
         p.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
         p.Add(new NpgsqlParameter<DateTimeOffset>("expires", expires));
         p.Add(new NpgsqlParameter<bool>("apns_fits", message.CheckSize(hasApns: true, 0) is null));
-        p.Add(new NpgsqlParameter<int>("fcm_room", fcmRoom));
+        p.Add(new NpgsqlParameter<int>("fcm_room", message.FcmTokenRoom()));
         p.Add(new NpgsqlParameter<string>("kind", message.TargetKind));
         p.Add(new NpgsqlParameter<string>("target", message.Target.ToJsonString()));
         p.Add(new NpgsqlParameter<int>("ttl", message.TtlSeconds));

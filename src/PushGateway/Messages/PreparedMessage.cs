@@ -107,6 +107,18 @@ internal sealed record PreparedMessage(
     }
 
     /// <summary>The platform limits (APNs 4096, VoIP 5120; FCM 4096) for the platforms the targets use.</summary>
+    /// <summary>
+    /// The longest FCM token the message fits with; negative when it fits with none. <see cref="CheckSize"/> measures
+    /// with a placeholder token of plain ASCII, one byte per character, so the size grows by exactly one byte per
+    /// token character and one measure with an empty token tells the room.
+    /// </summary>
+    public int FcmTokenRoom()
+    {
+        var withToken = (JsonObject)FcmMessage.DeepClone();
+        withToken["token"] = "";
+        return FcmLimits.MaxMessageBytes - FcmLimits.Measure(withToken);
+    }
+
     public string? CheckSize(bool hasApns, int maxFcmTokenLength)
     {
         if (hasApns && ApnsPayload.Length > ApnsPayloadLimits.MaxBytes(ApnsPushType))

@@ -226,8 +226,8 @@ public sealed class SendAndDeliverTests(DeliveryGateway gateway) : IClassFixture
     /// <summary>
     /// A send to one FCM endpoint is checked against that endpoint's own token: a message that fits with a short token
     /// and not with a long one is accepted for the first and 413 for the second, and a small message to an endpoint
-    /// with a token of over 1,024 characters is accepted (the one-statement send decides in SQL only for tokens up to
-    /// that length and leaves the rest to the exact check).
+    /// with a token of 2,000 characters is accepted (the one-statement send compares the token's length with the
+    /// message's room in SQL).
     /// </summary>
     [Fact]
     public async Task Fcm_SizeIsCheckedAgainstTheEndpointsOwnToken()
