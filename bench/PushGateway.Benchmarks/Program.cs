@@ -39,7 +39,7 @@ static int Usage()
                dotnet run -c Release --project bench/PushGateway.Benchmarks -- fairness
                  [--endpoints N] [--probes P]
                dotnet run -c Release --project bench/PushGateway.Benchmarks -- rest
-                 [--connections C] [--warmup S] [--duration S] [--endpoints N] [--only created,unchanged,get,send] [--cold N] [--statements]
+                 [--connections C] [--warmup S] [--duration S] [--endpoints N] [--only created,unchanged,get,send] [--cold N] [--statements] [--waits]
         """);
     return 2;
 }

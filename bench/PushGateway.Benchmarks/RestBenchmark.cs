@@ -113,10 +113,19 @@ internal static class RestBenchmark
                     var warm = await RunWrkAsync(wrk, gateway.BaseAddress, script, connections, warmSeconds, "warm" + name);
                     Console.WriteLine($"    warm-up: {warm}");
                     var cpu0 = DeliveryBenchmark.CpuSnapshot.Take(gateway.Process);
+                    var machine0 = MachineTimes.Take();
+                    using var stopWaits = new CancellationTokenSource();
+                    var waits = args.Contains("--waits") ? SampleWaitsAsync(dataSource, stopWaits.Token) : null;
                     var measured = await RunWrkAsync(wrk, gateway.BaseAddress, script, connections, seconds, name);
                     var cpu = DeliveryBenchmark.CpuSnapshot.Take(gateway.Process) - cpu0;
+                    var machine = MachineTimes.Take() - machine0;
                     results.Add((name, measured, cpu));
-                    Console.WriteLine($"    measured: {measured}; CPU per request: gateway {cpu.Gateway / measured.Requests * 1000:F2} ms, PostgreSQL {cpu.Postgres / measured.Requests * 1000:F2} ms");
+                    Console.WriteLine($"    measured: {measured}; CPU per request: gateway {cpu.Gateway / measured.Requests * 1000:F2} ms, PostgreSQL {cpu.Postgres / measured.Requests * 1000:F2} ms; machine {machine}");
+                    if (waits is not null)
+                    {
+                        await stopWaits.CancelAsync();
+                        PrintWaits(await waits);
+                    }
                     if (name == "send")
                     {
                         await WaitForQueueEmptyAsync(dataSource);
@@ -403,6 +412,75 @@ internal static class RestBenchmark
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// What the benchmark database's sessions are doing, sampled from <c>pg_stat_activity</c> every 10 ms until
+    /// cancelled: per state and wait event, how many sessions were in it on average. Shows whether requests wait on
+    /// locks, the WAL flush or the client rather than burn CPU.
+    /// </summary>
+    private static async Task<(int Samples, Dictionary<string, (int Sum, int Max)> Counts)> SampleWaitsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<string, (int Sum, int Max)>();
+        var samples = 0;
+        await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
+        await using var command = new NpgsqlCommand("""
+            SELECT coalesce(state, backend_type) || coalesce(' / ' || wait_event_type || ':' || wait_event, ' / on CPU'), count(*)
+            FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND (datname = current_database() OR backend_type <> 'client backend')
+            GROUP BY 1
+            """, connection);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await using (var reader = await command.ExecuteReaderAsync(CancellationToken.None))
+            {
+                while (await reader.ReadAsync(CancellationToken.None))
+                {
+                    var key = reader.GetString(0);
+                    var (sum, max) = counts.GetValueOrDefault(key);
+                    var now = (int)reader.GetInt64(1);
+                    counts[key] = (sum + now, Math.Max(max, now));
+                }
+            }
+
+            samples++;
+            try
+            {
+                await Task.Delay(10, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        return (samples, counts);
+    }
+
+    private static void PrintWaits((int Samples, Dictionary<string, (int Sum, int Max)> Counts) waits)
+    {
+        Console.WriteLine($"    sessions by state / wait event over {waits.Samples} samples of pg_stat_activity (mean, most in one sample):");
+        foreach (var (key, count) in waits.Counts.OrderByDescending(c => c.Value.Sum).Take(16))
+        {
+            Console.WriteLine(FormattableString.Invariant($"      {(double)count.Sum / Math.Max(1, waits.Samples),6:F2} {count.Max,4}  {key}"));
+        }
+    }
+
+    /// <summary>The machine's CPU time from /proc/stat: busy (user, nice, system, irq, softirq), idle (with iowait) and stolen.</summary>
+    private sealed record MachineTimes(double Busy, double Idle, double Steal)
+    {
+        public static MachineTimes Take()
+        {
+            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+                .Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+            return new MachineTimes(fields[0] + fields[1] + fields[2] + fields[5] + fields[6], fields[3] + fields[4], fields.Length > 7 ? fields[7] : 0);
+        }
+
+        public static MachineTimes operator -(MachineTimes a, MachineTimes b) => new(a.Busy - b.Busy, a.Idle - b.Idle, a.Steal - b.Steal);
+
+        public override string ToString()
+        {
+            var total = Math.Max(1, Busy + Idle + Steal);
+            return FormattableString.Invariant($"{Busy / total:P0} busy, {Idle / total:P0} idle, {Steal / total:P0} stolen");
+        }
     }
 
     private static string LoadAverage() =>
