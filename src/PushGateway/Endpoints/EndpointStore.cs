@@ -20,6 +20,12 @@ internal sealed class EndpointStore(NpgsqlDataSource dataSource, EventSignal eve
 {
     private const string Columns = "id, project_id, application_id, token, enabled, custom_user_data, user_id, created_at, updated_at, token_updated_at, disabled_at, disabled_reason";
 
+    /// <summary>The registration function's call: its two flags around the endpoint's <see cref="Columns"/>, in that order.</summary>
+    private static readonly string RegisterSql = $"""
+        SELECT r_inserted, {string.Join(", ", Columns.Split(", ").Select(c => $"(r_endpoint).{c}"))}, r_event_pending
+        FROM pushgateway_register(@a, @p, @t, @now, @eid, @set_user, @user, @set_data, @data, @id, @event_id, @event_type, @payload::json)
+        """;
+
     private const int MaxCachedApplications = 100_000;
 
     private readonly ConcurrentDictionary<Guid, ApplicationKey> _applications = new();
@@ -62,11 +68,13 @@ internal sealed class EndpointStore(NpgsqlDataSource dataSource, EventSignal eve
     }
 
     /// <summary>
-    /// One statement: if the application's endpoint with this token (and this id, when given) is enabled and already
-    /// carries the supplied user and custom data, confirm the token (<c>tokenUpdatedAt</c>) → <c>unchanged</c>; else,
-    /// without an endpointId, insert the new endpoint with its <c>endpointCreated</c> event → <c>created</c> (written
-    /// skipped here when the application has no webhook, as the events trigger would, which then does not run). Null
-    /// when neither applies (nothing was changed): the caller goes the general way.
+    /// One call of the registration function (migration RegistrationFunction): if the application's endpoint with this
+    /// token (and this id, when given) is enabled and already carries the supplied user and custom data, confirm the
+    /// token (<c>tokenUpdatedAt</c>) → <c>unchanged</c>; else, without an endpointId, insert the new endpoint with its
+    /// <c>endpointCreated</c> event → <c>created</c> (written skipped when the application has no webhook, as the events
+    /// trigger would, which then does not run). Null when neither applies (nothing was changed): the caller goes the
+    /// general way. A function, not one statement with both parts: a statement's whole plan is started on every call,
+    /// the insert parts too, which confirmations (the commonest registration) paid for without using.
     /// </summary>
     public async Task<RegistrationResult?> TryRegisterAsync(
         ApplicationKey app, string token, Guid? endpointId, Optional<string> userId, Optional<string> customUserData, DateTimeOffset now,
@@ -85,33 +93,7 @@ internal sealed class EndpointStore(NpgsqlDataSource dataSource, EventSignal eve
             TokenUpdatedAt = now,
         };
         var created = EventOutbox.Create(EventTypes.EndpointCreated, fresh, app.ProjectId, now);
-        await using var command = dataSource.CreateCommand($"""
-            WITH confirmed AS (
-                UPDATE endpoints SET token_updated_at = @now
-                WHERE application_id = @a AND token = @t AND project_id = @p AND enabled
-                  AND (@eid::uuid IS NULL OR id = @eid)
-                  AND (NOT @set_user OR user_id IS NOT DISTINCT FROM @user)
-                  AND (NOT @set_data OR custom_user_data IS NOT DISTINCT FROM @data)
-                RETURNING {Columns}),
-            created AS (
-                INSERT INTO endpoints ({Columns})
-                SELECT @id, @p, @a, @t, true, @data, @user, @now, @now, @now, NULL, NULL
-                WHERE @eid::uuid IS NULL AND NOT EXISTS (SELECT 1 FROM confirmed)
-                  AND EXISTS (SELECT 1 FROM applications WHERE id = @a AND project_id = @p)
-                ON CONFLICT (application_id, token) DO NOTHING
-                RETURNING {Columns}),
-            event AS (
-                INSERT INTO events (id, project_id, application_id, endpoint_id, type, payload, created_at, state, attempts, next_attempt_at, completed_at)
-                SELECT @event_id, @p, @a, c.id, @event_type, @payload::json, @now, w.state, 0, @now, CASE WHEN w.state = 'skipped' THEN @now END
-                FROM created c CROSS JOIN (
-                    SELECT CASE WHEN EXISTS (
-                        SELECT 1 FROM applications
-                        WHERE id = @a AND events_url IS NOT NULL AND events_secret_ciphertext IS NOT NULL) THEN 'pending' ELSE 'skipped' END AS state) w
-                RETURNING state)
-            SELECT false, {Columns}, false FROM confirmed
-            UNION ALL
-            SELECT true, {Columns}, EXISTS (SELECT 1 FROM event WHERE state = 'pending') FROM created
-            """);
+        await using var command = dataSource.CreateCommand(RegisterSql);
         var p = command.Parameters;
         p.Add(new NpgsqlParameter<Guid>("a", app.Id));
         p.Add(new NpgsqlParameter<Guid>("p", app.ProjectId));
