@@ -63,8 +63,17 @@ internal static class GatewayApp
         // sets session state on these connections (no SET, no session advisory locks, no LISTEN: the listener has its
         // own), so a connection going back to the pool is not reset: that reset was five statements sent with the
         // next command of every request.
-        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(
-            new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 32, NoResetOnClose = true }.ConnectionString).Build());
+        var apiConnections = new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 32, NoResetOnClose = true };
+        // Named in pg_stat_activity; Api:MaxDatabaseConnections bounds this pool alone (the connection string's Maximum
+        // Pool Size bounds every pool). On the 2-core benchmark machine 16 gave GET +19% and sends −18%: not the default.
+        apiConnections.ApplicationName ??= "pushgateway-api";
+        if (builder.Configuration.GetValue<int?>("Api:MaxDatabaseConnections") is > 0 and var apiMax)
+        {
+            apiConnections.MaxPoolSize = apiMax;
+            apiConnections.MinPoolSize = Math.Min(apiConnections.MinPoolSize, apiMax);
+        }
+
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(apiConnections.ConnectionString).Build());
         // LISTEN needs a session of its own on PostgreSQL: behind a transaction-pooling PgBouncer the revocations would
         // go to whichever client next holds the server connection, so this listener takes the wake-up listener's
         // direct connection string when there is one.
