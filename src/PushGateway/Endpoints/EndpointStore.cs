@@ -125,7 +125,7 @@ internal sealed class EndpointStore(NpgsqlDataSource dataSource, EventSignal eve
         if (eventPending)
         {
             // The statement (and its endpointCreated event) is committed once its reader is done. An application
-            // without a webhook has the event written skipped (a trigger): nothing to wake for.
+            // without a webhook has the event written skipped by the function: nothing to wake for.
             eventSignal.Notify();
         }
 

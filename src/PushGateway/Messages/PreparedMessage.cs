@@ -106,11 +106,11 @@ internal sealed record PreparedMessage(
         return new PreparedMessage(kind!, target!, r.TtlSeconds ?? MaxTtlSeconds, apnsPayload, pushType, apnsPriority, r.Apns?.Topic, r.CollapseKey, fcm);
     }
 
-    /// <summary>The platform limits (APNs 4096, VoIP 5120; FCM 4096) for the platforms the targets use.</summary>
     /// <summary>
-    /// The longest FCM token the message fits with; negative when it fits with none. <see cref="CheckSize"/> measures
-    /// with a placeholder token of plain ASCII, one byte per character, so the size grows by exactly one byte per
-    /// token character and one measure with an empty token tells the room.
+    /// The longest FCM token the message fits with; negative when it fits with none. A token counts one byte per
+    /// character (registration admits printable ASCII only; real tokens are letters, digits, '-', '_' and ':', which JSON
+    /// never escapes), so the message grows by one byte per token character and one measure with an empty token tells
+    /// the room.
     /// </summary>
     public int FcmTokenRoom()
     {
@@ -119,6 +119,10 @@ internal sealed record PreparedMessage(
         return FcmLimits.MaxMessageBytes - FcmLimits.Measure(withToken);
     }
 
+    /// <summary>
+    /// The platform limits (APNs 4096, VoIP 5120; FCM 4096) for the platforms the targets use: null when the message
+    /// fits, else why not. <paramref name="maxFcmTokenLength"/> is the longest FCM token targeted (0: no FCM target).
+    /// </summary>
     public string? CheckSize(bool hasApns, int maxFcmTokenLength)
     {
         if (hasApns && ApnsPayload.Length > ApnsPayloadLimits.MaxBytes(ApnsPushType))
@@ -126,15 +130,10 @@ internal sealed record PreparedMessage(
             return $"The APNs payload would be {ApnsPayload.Length} bytes; the limit for {ApnsPushTypes.ToHeaderValue(ApnsPushType)} pushes is {ApnsPayloadLimits.MaxBytes(ApnsPushType)}.";
         }
 
-        if (maxFcmTokenLength > 0)
+        if (maxFcmTokenLength > 0 && FcmTokenRoom() is var room && maxFcmTokenLength > room)
         {
-            var withToken = (JsonObject)FcmMessage.DeepClone();
-            withToken["token"] = new string('x', maxFcmTokenLength);
-            var size = FcmLimits.Measure(withToken);
-            if (size > FcmLimits.MaxMessageBytes)
-            {
-                return $"The FCM message would be {size} bytes; the limit is {FcmLimits.MaxMessageBytes}.";
-            }
+            var size = FcmLimits.MaxMessageBytes - room + maxFcmTokenLength;
+            return $"The FCM message would be {size} bytes; the limit is {FcmLimits.MaxMessageBytes}.";
         }
 
         return null;
